@@ -1,0 +1,75 @@
+"""The application factory: the one module that knows every feature."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import ROOT, check_production, load_config
+from .db import configure_sqlite, db
+from .extensions import babel, csrf, limiter, login_manager, migrate
+
+
+def create_app(config: Mapping[str, Any] | str | None = None) -> Flask:
+    """Build the app. `config` is an environment name ("production", "testing") or overrides."""
+    env = config if isinstance(config, str) else None
+    overrides = dict(config) if isinstance(config, Mapping) else {}
+    settings = load_config(env or overrides.get("ENV_NAME"))
+    settings.update(overrides)
+    if settings["ENV_NAME"] == "production":
+        check_production(settings)
+
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(Path(__file__).parent / "static"),
+                instance_path=str(ROOT / "instance"), instance_relative_config=False)
+    app.config.from_mapping(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
+
+    logging.getLogger("concept_arena").setLevel(logging.INFO)
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from . import models  # noqa: F401  (every table, for Alembic and relationship resolution)
+    from .core import web
+    from .i18n_setup import init_i18n
+
+    init_i18n(app, babel)
+    web.init_app(app)
+
+    from .accounts import auth
+    from .accounts.views import bp as accounts_bp
+    from .admin.views import bp as admin_bp
+    from .mail.views import bp as mail_bp
+    from .organisations.views import bp as organisations_bp
+    from .pages.views import bp as pages_bp
+
+    auth.init_app(app)
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(organisations_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(mail_bp)
+
+    from .cli import register_cli
+
+    register_cli(app)
+
+    if settings["ENV_NAME"] == "production":
+        from .accounts.auth import refuse_demo_accounts
+
+        refuse_demo_accounts(app)
+    return app

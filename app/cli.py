@@ -1,0 +1,27 @@
+"""Registers every feature's CLI commands, and `flask serve` for `make run`."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", default=5000, type=int)
+    def serve(host: str, port: int) -> None:
+        """Serve the site for a local demo, with the outbox sender running beside it."""
+        from app.mail.sender import start_background_sender
+
+        start_background_sender(app)
+        click.echo(f"Concept Arena is running on http://{host}:{port}/  (Ctrl+C stops it)")
+        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+    for module in ("app.accounts.cli", "app.mail.cli", "app.demo"):
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.register(app)

@@ -1,0 +1,149 @@
+"""Configuration: defaults read from the environment. No secret lives here or in git."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+
+LANGUAGES = ("en", "da", "nb", "sv")
+# The shipped SECRET_KEY placeholder some people copy into .env files: refused in production.
+KNOWN_BAD_SECRETS = {"", "dev", "changeme", "secret", "change-me", "please-change-me"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete for the chosen environment."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/secret_key."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting at once must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_config(env: str | None = None) -> dict[str, Any]:
+    """Build the configuration dict for APP_ENV `development` (default, demo), `production` or `testing`."""
+    env = env or os.environ.get("APP_ENV", "development")
+    instance = INSTANCE
+    production = env == "production"
+    base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    trusted = os.environ.get("TRUSTED_HOSTS")
+    cfg: dict[str, Any] = {
+        "ENV_NAME": env,
+        "DEBUG": _env_bool("FLASK_DEBUG", False),
+        "SECRET_KEY": _secret_key(instance) if not production else os.environ.get("SECRET_KEY", ""),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'concept_arena.sqlite'}"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(instance / "index")),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
+        "MAILBOX_DIR": os.environ.get("MAILBOX_DIR", str(instance / "mailbox")),
+        # The canonical address used in every link we email; never the request's Host header (S08).
+        "BASE_URL": base_url,
+        "TRUSTED_HOSTS": [h.strip() for h in trusted.split(",") if h.strip()] if trusted
+        else (None if production else ["127.0.0.1", "localhost", "::1"]),
+        # Demo mode: demo data, the local mailbox page and its backend. Never in production.
+        "DEMO_MODE": _env_bool("DEMO_MODE", not production),
+        # Mail
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if production else "mailbox"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Concept Arena <no-reply@concept-arena.example>"),
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "8")),
+        # Rate limits (R11): memory by default, Redis shared across workers and hosts when set.
+        "REDIS_URL": os.environ.get("REDIS_URL"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
+        "LOGIN_LIMIT_PER_IP": os.environ.get("LOGIN_LIMIT_PER_IP", "100 per 15 minutes"),
+        "RESET_LIMIT_PER_ACCOUNT": os.environ.get("RESET_LIMIT_PER_ACCOUNT", "5 per hour"),
+        "RESET_LIMIT_PER_IP": os.environ.get("RESET_LIMIT_PER_IP", "30 per hour"),
+        # Number of reverse proxies in front of us; 0 means X-Forwarded-For is ignored (S06, R11).
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
+        # Sessions (S11-S14, P06): one cookie, the session; server-side rows make logout final.
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "ca_session",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_PATH": "/",
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        "SESSION_IDLE_TIMEOUT": timedelta(hours=2),
+        "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
+        "REMEMBER_IDLE_TIMEOUT": timedelta(days=14),
+        "REMEMBER_ABSOLUTE_TIMEOUT": timedelta(days=30),
+        "REMEMBER_COOKIE_NAME": "__no_remember_cookie",
+        # CSRF tokens live as long as the session: a long form must not expire after an hour (A07).
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": True,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        "LOGO_MAX_BYTES": 2 * 1024 * 1024,
+        # Tokens (S07)
+        "VERIFY_TOKEN_TTL": timedelta(hours=48),
+        "RESET_TOKEN_TTL": timedelta(minutes=60),
+        "EMAIL_CHANGE_TOKEN_TTL": timedelta(hours=24),
+        "INVITATION_TTL": timedelta(days=7),
+        # Passwords (S01)
+        "PASSWORD_MIN_LENGTH": int(os.environ.get("PASSWORD_MIN_LENGTH", "12")),
+        "PASSWORD_MAX_LENGTH": 1024,
+        # Terms and privacy notice versions (P04): bump to ask everyone to accept again.
+        "TERMS_VERSION": os.environ.get("TERMS_VERSION", "2026-11"),
+        "PRIVACY_VERSION": os.environ.get("PRIVACY_VERSION", "2026-11"),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("DEFAULT_TIMEZONE", "Europe/Copenhagen"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
+        "LANGUAGES": LANGUAGES,
+        "PLATFORM_CONTACT_EMAIL": os.environ.get("PLATFORM_CONTACT_EMAIL", "accessibility@concept-arena.example"),
+        "PREFERRED_URL_SCHEME": "https" if base_url.startswith("https") else "http",
+    }
+    if env == "testing":
+        cfg.update(TESTING=True, DEMO_MODE=False, MAIL_BACKEND="smtp")
+    return cfg
+
+
+def check_production(cfg: dict[str, Any]) -> None:
+    """Refuse to start production with unsafe settings (S39). Raises ConfigError."""
+    problems = []
+    if cfg.get("DEBUG"):
+        problems.append("DEBUG must be off")
+    key = cfg.get("SECRET_KEY") or ""
+    if key in KNOWN_BAD_SECRETS or len(key) < 32:
+        problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+    if not cfg.get("TRUSTED_HOSTS"):
+        problems.append("TRUSTED_HOSTS must list the host names the site answers to")
+    if not str(cfg.get("BASE_URL", "")).startswith("https://"):
+        problems.append("BASE_URL must be the site's https:// address")
+    if cfg.get("DEMO_MODE"):
+        problems.append("DEMO_MODE must be off")
+    if not cfg.get("SESSION_COOKIE_SECURE"):
+        problems.append("SESSION_COOKIE_SECURE must be on")
+    if problems:
+        raise ConfigError("Unsafe production configuration: " + "; ".join(problems))

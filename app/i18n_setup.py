@@ -1,0 +1,61 @@
+"""Locale and time zone selection, and the formatting helpers templates use."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import get_currency_precision
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import Babel, format_currency, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+from app.core.timeutil import is_valid_timezone
+
+# Endonyms: each language is named in itself, so a reader finds their own (WCAG 3.1.2 marks them).
+LANGUAGE_NAMES = {"en": "English", "da": "Dansk", "nb": "Norsk bokmål", "sv": "Svenska"}
+# Browsers send "no" or "nn" for Norwegian; Bokmål is what we have.
+_ALIASES = {"no": "nb", "nn": "nb"}
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    best = request.accept_languages.best_match([*languages, *_ALIASES])
+    return _ALIASES.get(best, best) if best else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    if has_request_context() and current_user and current_user.is_authenticated \
+            and is_valid_timezone(current_user.timezone):
+        return current_user.timezone
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def format_money(minor: int, currency: str) -> str:
+    """Integer minor units of `currency`, formatted for the current locale."""
+    digits = get_currency_precision(currency)
+    amount = Decimal(minor).scaleb(-digits)
+    return format_currency(amount, currency, format_type="standard")
+
+
+def init_i18n(app: Flask, babel: Babel) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    @app.context_processor
+    def _i18n_context() -> dict[str, Any]:
+        return {"current_locale": str(get_locale() or "en"), "language_names": LANGUAGE_NAMES}
+
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["number"] = format_decimal
+
+    def _datetime(value: datetime | None, fmt: str = "medium") -> str:
+        return format_datetime(value, fmt) if value is not None else ""
+
+    app.jinja_env.filters["datetime"] = _datetime

@@ -1,0 +1,5 @@
+"""Imports every model so that metadata and relationships are complete (Alembic reads this)."""
+from app.accounts.models import TermsAcceptance, User, UserSession  # noqa: F401
+from app.core.audit import AuditEvent  # noqa: F401
+from app.mail.models import OutboxMessage  # noqa: F401
+from app.organisations.models import Invitation, Membership, Organisation  # noqa: F401

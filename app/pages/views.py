@@ -1,0 +1,88 @@
+"""Public pages every visitor meets: home, language switch, statements, health."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session
+from flask_login import current_user
+from sqlalchemy import func, select, text
+
+from app.core.timeutil import utcnow
+from app.core.web import safe_next
+from app.db import db
+from app.mail.models import OutboxMessage, OutboxStatus
+from app.organisations.models import Organisation, OrganisationStatus
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.route("/")
+def home() -> str:
+    organisations = db.session.scalars(
+        select(Organisation).where(Organisation.status == OrganisationStatus.APPROVED)
+        .order_by(Organisation.name).limit(12)).all()
+    return render_template("pages/home.html", organisations=organisations)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language() -> Any:
+    lang = request.form.get("lang", "")
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["lang"] = lang
+    if current_user.is_authenticated and current_user.locale != lang:
+        current_user.locale = lang
+        db.session.commit()
+    return redirect(safe_next(request.form.get("next"), "/"))
+
+
+@bp.route("/accessibility")
+def accessibility() -> str:
+    return render_template("pages/accessibility.html")
+
+
+@bp.route("/privacy")
+def privacy() -> str:
+    return render_template("pages/privacy.html")
+
+
+@bp.route("/terms")
+def terms() -> str:
+    return render_template("pages/terms.html")
+
+
+@bp.route("/healthz")
+def healthz() -> Any:
+    """R13: a DB write probe, free disk, index readability and the oldest pending mail."""
+    checks: dict[str, Any] = {}
+    healthy = True
+    started = time.perf_counter()
+    try:
+        # A write that changes nothing still needs the write lock: it proves the database is writable.
+        db.session.execute(text("UPDATE users SET id = id WHERE id = -1"))
+        db.session.rollback()
+        checks["database"] = {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+    except Exception as exc:  # noqa: BLE001  any failure is a health signal, not a crash
+        db.session.rollback()
+        checks["database"] = {"ok": False, "error": type(exc).__name__}
+        healthy = False
+    instance = Path(current_app.instance_path)
+    free = shutil.disk_usage(instance).free
+    disk_ok = free > 200 * 1024 * 1024
+    checks["disk"] = {"ok": disk_ok, "free_mb": free // (1024 * 1024)}
+    healthy &= disk_ok
+    index_dir = Path(current_app.config["SEARCH_INDEX_DIR"])
+    index_ok = not index_dir.exists() or any(index_dir.glob("*.toc")) or not any(index_dir.iterdir())
+    checks["search_index"] = {"ok": index_ok, "present": index_dir.exists()}
+    if checks["database"]["ok"]:
+        oldest = db.session.scalar(select(func.min(OutboxMessage.created_at))
+                                   .where(OutboxMessage.status == OutboxStatus.PENDING))
+        age = (utcnow() - oldest).total_seconds() if oldest else 0.0
+        mail_ok = age < 3600
+        checks["outbox"] = {"ok": mail_ok, "oldest_pending_seconds": round(age)}
+    status = "ok" if healthy and all(c["ok"] for c in checks.values()) else (
+        "down" if not healthy else "degraded")
+    return jsonify(status=status, checks=checks), 200 if healthy else 503

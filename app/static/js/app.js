@@ -1,0 +1,15 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    // After a failed submit, move focus to the error summary so it is read out first (A04).
+    var summary = document.getElementById("error-summary");
+    if (summary) { summary.focus(); }
+    // Buttons that ask for confirmation carry data-confirm (no inline script under our CSP).
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+      });
+    });
+  });
+})();

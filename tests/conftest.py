@@ -1,0 +1,360 @@
+"""Test harness: a real app per test on SQLite (temp file) and PostgreSQL (fresh database),
+the test client, users and logins through the real forms, a real SMTP sink and a real browser."""
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import re
+import shutil
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.core.timeutil import clock
+from app.db import db
+
+PASSWORD = "correct horse battery staple"
+PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- SMTP sink (real aiosmtpd)
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.port = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(msg)  # type: ignore[arg-type]
+        return "250 OK"
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    @staticmethod
+    def text_of(msg: EmailMessage) -> str:
+        part = msg.get_body(preferencelist=("plain",))
+        return part.get_content() if part is not None else ""
+
+    def links(self, msg: EmailMessage) -> list[str]:
+        return re.findall(r"https?://[^\s<>\"]+", self.text_of(msg))
+
+
+@pytest.fixture(scope="session")
+def _smtp_server() -> Iterator[Inbox]:
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+    # aiosmtpd leaves its loop for the garbage collector; close it so -W error stays quiet.
+    loop = getattr(controller, "loop", None)
+    if isinstance(loop, asyncio.AbstractEventLoop) and not loop.is_closed():
+        loop.close()
+
+
+@pytest.fixture
+def smtp_sink(_smtp_server: Inbox) -> Inbox:
+    """A real SMTP server on 127.0.0.1; the app's MAIL_PORT points at it. Cleared per test."""
+    _smtp_server.clear()
+    return _smtp_server
+
+
+# ---------------------------------------------------------------- databases
+def _pg_available() -> bool:
+    try:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _base_config(url: str, tmp: Path, mail_port: int) -> dict[str, Any]:
+    return {
+        "ENV_NAME": "testing",
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SEARCH_INDEX_DIR": str(tmp / "index"),
+        "UPLOAD_DIR": str(tmp / "uploads"),
+        "MAILBOX_DIR": str(tmp / "mailbox"),
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": mail_port,
+        "MAIL_TIMEOUT": 5.0,
+        "BASE_URL": "http://localhost",
+        "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "DEMO_MODE": False,
+    }
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+             _smtp_server: Inbox) -> Iterator[dict[str, Any]]:
+    """A migrated database per backend and worker; each test gets a clean copy of it."""
+    kind = request.param
+    tmp = tmp_path_factory.mktemp(f"db-{kind}")
+    if kind == "sqlite":
+        template = tmp / "template.sqlite"
+        app = create_app(_base_config(f"sqlite:///{template}", tmp, _smtp_server.port))
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield {"kind": kind, "template": template}
+        return
+    if not _pg_available():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI=true but does not answer at {PG_ADMIN_URL}")
+        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL tests skipped")
+    name = f"ca_test_{os.environ.get('PYTEST_XDIST_WORKER', 'gw')}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    app = create_app(_base_config(url, tmp, _smtp_server.port))
+    with app.app_context():
+        upgrade()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        db.engine.dispose()
+    try:
+        yield {"kind": kind, "url": url, "tables": tables}
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def app_config(database: dict[str, Any], tmp_path: Path, _smtp_server: Inbox) -> dict[str, Any]:
+    if database["kind"] == "sqlite":
+        path = tmp_path / "test.sqlite"
+        shutil.copyfile(database["template"], path)
+        url = f"sqlite:///{path}"
+    else:
+        url = database["url"]
+    return _base_config(url, tmp_path, _smtp_server.port)
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any], database: dict[str, Any]) -> Iterator[Flask]:
+    """The app built by the factory, with the real migrations applied (once per session, copied)."""
+    clock.reset()
+    application = create_app(app_config)
+    yield application
+    clock.reset()
+    with application.app_context():
+        db.session.remove()
+        if database["kind"] == "postgres":
+            with db.engine.begin() as conn:
+                names = ", ".join(f'"{t}"' for t in database["tables"])
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+# ---------------------------------------------------------------- helpers
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def csrf(client: FlaskClient) -> Callable[[str], str]:
+    """csrf("/account/login") -> a CSRF token read from that page, as a browser would."""
+    def _csrf(url: str = "/") -> str:
+        return csrf_from(client.get(url).get_data(as_text=True))
+    return _csrf
+
+
+@pytest.fixture
+def post_form(client: FlaskClient, csrf: Callable[[str], str]) -> Callable[..., Any]:
+    """post_form(url, data, page=url): GET the page for its token, then POST like a browser."""
+    def _post(url: str, data: dict[str, Any] | None = None, page: str | None = None, **kwargs: Any) -> Any:
+        payload = dict(data or {})
+        payload.setdefault("csrf_token", csrf(page or url))
+        return client.post(url, data=payload, **kwargs)
+    return _post
+
+
+_HASHES: dict[str, str] = {}
+
+
+def password_hash_for(password: str) -> str:
+    from app.accounts.passwords import hash_password
+
+    if password not in _HASHES:
+        _HASHES[password] = hash_password(password)
+    return _HASHES[password]
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., int]:
+    """make_user("a@example.org", admin=False, verified=True, ...) -> user id."""
+    from app.accounts.models import TermsAcceptance, User
+
+    def _make(email_addr: str | None = None, *, password: str = PASSWORD, verified: bool = True,
+              admin: bool = False, display_name: str | None = None, locale: str | None = None,
+              timezone: str = "Europe/Copenhagen", accepted_terms: bool = True, **fields: Any) -> int:
+        from app.core.timeutil import utcnow
+
+        email_addr = (email_addr or f"user-{uuid.uuid4().hex[:8]}@example.org").lower()
+        with app.app_context():
+            user = User(email=email_addr, password_hash=password_hash_for(password),
+                        display_name=display_name or email_addr.split("@")[0], locale=locale,
+                        timezone=timezone, is_admin=admin,
+                        email_verified_at=utcnow() if verified else None, **fields)
+            db.session.add(user)
+            db.session.flush()
+            if accepted_terms:
+                for doc, key in (("terms", "TERMS_VERSION"), ("privacy", "PRIVACY_VERSION")):
+                    db.session.add(TermsAcceptance(user_id=user.id, document=doc, version=app.config[key]))
+            db.session.commit()
+            return user.id
+    return _make
+
+
+@pytest.fixture
+def login(client: FlaskClient, post_form: Callable[..., Any]) -> Callable[..., Any]:
+    """login(email, password=PASSWORD): through the real login form; asserts it worked."""
+    def _login(email_addr: str, password: str = PASSWORD, remember: bool = False) -> Any:
+        data = {"email": email_addr, "password": password}
+        if remember:
+            data["remember"] = "y"
+        response = post_form("/account/login", data)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return response
+    return _login
+
+
+@pytest.fixture
+def logged_in(make_user: Callable[..., int], login: Callable[..., Any]) -> Callable[..., int]:
+    """logged_in(role) with role in {"user", "admin", "unverified"} -> user id, client logged in."""
+    def _as(role: str = "user", email_addr: str | None = None, **kwargs: Any) -> int:
+        email_addr = email_addr or f"{role}-{uuid.uuid4().hex[:6]}@example.org"
+        uid = make_user(email_addr, admin=(role == "admin"), verified=(role != "unverified"), **kwargs)
+        login(email_addr)
+        return uid
+    return _as
+
+
+@pytest.fixture
+def send_outbox(app: Flask) -> Callable[[], int]:
+    """Run the outbox sender once, as `flask outbox send` does; returns how many were sent."""
+    def _send() -> int:
+        from app.mail.sender import send_pending
+
+        with app.app_context():
+            return send_pending(app)
+    return _send
+
+
+# ---------------------------------------------------------------- browser (Playwright + Debian Chromium)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail("Chromium is required under CI=true: apt-get install -y chromium")
+        pytest.skip("no Chromium at /usr/bin/chromium: browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve the test app on 127.0.0.1:<free port> in a thread; yields the base URL."""
+    from werkzeug.serving import make_server
+
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{srv.server_port}"
+    app.config["BASE_URL"] = base
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    srv.shutdown()
+    thread.join(timeout=5)
+    srv.server_close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="en-GB")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+WCAG21AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+            "resultTypes": ["violations"]}
+
+
+@pytest.fixture
+def axe_check() -> Callable[[Any, str], None]:
+    """axe_check(page, label): axe-core WCAG 2.1 A/AA on what the page shows now; no violations."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def _check(pg: Any, label: str = "") -> None:
+        result = axe.run(pg, options=WCAG21AA)
+        assert result.violations_count == 0, f"{label} {pg.url}\n{result.generate_report()}"
+    return _check
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests drive the whole stack once, on SQLite; the PostgreSQL pass covers the rest."""
+    keep, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.get_closest_marker("browser") and params.get("database") == "postgres":
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
