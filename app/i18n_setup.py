@@ -47,6 +47,8 @@ def format_money(minor: int, currency: str) -> str:
 
 def init_i18n(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # {% trans %} blocks collapse their whitespace, as `pybabel extract` does with trimmed = true.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
 
     @app.context_processor
     def _i18n_context() -> dict[str, Any]:
