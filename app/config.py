@@ -121,7 +121,9 @@ def load_config(env: str | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("DEFAULT_TIMEZONE", "Europe/Copenhagen"),
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
         "LANGUAGES": LANGUAGES,
-        "PLATFORM_CONTACT_EMAIL": os.environ.get("PLATFORM_CONTACT_EMAIL", "accessibility@concept-arena.example"),
+        # Who runs this site: named as the data controller (P07) and in the accessibility statement (A11).
+        "PLATFORM_OPERATOR": os.environ.get("PLATFORM_OPERATOR", "Concept Arena"),
+        "PLATFORM_CONTACT_EMAIL": os.environ.get("PLATFORM_CONTACT_EMAIL", "contact@concept-arena.example"),
         "PREFERRED_URL_SCHEME": "https" if base_url.startswith("https") else "http",
     }
     if env == "testing":

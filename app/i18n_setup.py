@@ -1,13 +1,13 @@
 """Locale and time zone selection, and the formatting helpers templates use."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from babel.numbers import get_currency_precision
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel, format_currency, format_datetime, format_decimal, get_locale
+from flask_babel import Babel, format_currency, format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from app.core.timeutil import is_valid_timezone
@@ -27,8 +27,23 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    best = request.accept_languages.best_match([*languages, *_ALIASES])
-    return _ALIASES.get(best, best) if best else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return language_from_header(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def language_from_header(languages: tuple[str, ...]) -> str | None:
+    """The first Accept-Language entry, by quality, whose primary subtag we have.
+
+    Not Werkzeug's best_match: it prefers any exact match to a primary-tag match, so
+    "sv-SE,en;q=0.3" would give English to a Swedish browser.
+    """
+    for value, quality in request.accept_languages:  # sorted by quality, highest first
+        if quality <= 0:
+            continue
+        primary = value.replace("_", "-").split("-", 1)[0].lower()
+        code = _ALIASES.get(primary, primary)
+        if code in languages:
+            return code
+    return None
 
 
 def select_timezone() -> str:
@@ -61,3 +76,8 @@ def init_i18n(app: Flask, babel: Babel) -> None:
         return format_datetime(value, fmt) if value is not None else ""
 
     app.jinja_env.filters["datetime"] = _datetime
+
+    def _date(value: date | None, fmt: str = "medium") -> str:
+        return format_date(value, fmt) if value is not None else ""
+
+    app.jinja_env.filters["date"] = _date

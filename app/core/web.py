@@ -5,9 +5,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from app.db import db
 from app.i18n import _, _l
@@ -49,6 +51,17 @@ def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     return render_template("errors/error.html", code=code, title=title, message=message or text), code
 
 
+def render_bare_error(code: int) -> tuple[str, int]:
+    """An error page that builds no URL: used when the Host header was refused (S08), because
+    then no URL adapter exists and base.html's url_for() calls would turn a 400 into a crash."""
+    title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[400])
+    lang = escape(str(get_locale() or "en"))
+    html = (f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+            f"<title>{escape(str(title))} ({code}) · Concept Arena</title></head>"
+            f"<body><main><h1>{escape(str(title))}</h1><p>{escape(str(text))}</p></main></body></html>")
+    return html, code
+
+
 def field_attrs(field: Any, described: list[str], autocomplete: str | None = None) -> dict[str, str]:
     """HTML attributes that tie a form control to its hint and error (A02)."""
     attrs: dict[str, str] = {}
@@ -63,6 +76,7 @@ def field_attrs(field: Any, described: list[str], autocomplete: str | None = Non
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["field_attrs"] = field_attrs
+
     @app.after_request
     def _headers(response: Response) -> Response:
         h = response.headers
@@ -91,6 +105,9 @@ def init_app(app: Flask) -> None:
     def _http(exc: HTTPException) -> Any:
         if exc.code is None or exc.code < 400:
             return exc
+        if isinstance(exc, SecurityError):  # untrusted Host header (S08)
+            security_event("untrusted_host", path=request.path, ip=request.remote_addr)
+            return render_bare_error(400)
         if exc.code == 403:
             security_event("forbidden", path=request.path,
                            user=getattr(current_user, "id", None) if current_user else None)

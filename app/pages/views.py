@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,18 @@ from app.core.timeutil import utcnow
 from app.core.web import safe_next
 from app.db import db
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.organisations.models import Organisation, OrganisationStatus
+from app.organisations.models import (
+    COUNTRY_LABELS,
+    ORGANISATION_KIND_LABELS,
+    Organisation,
+    OrganisationStatus,
+)
 
 bp = Blueprint("pages", __name__)
+
+# A11: when the accessibility statement was prepared and last reviewed; update on every review.
+STATEMENT_PREPARED_ON = date(2026, 11, 23)
+STATEMENT_REVIEWED_ON = date(2026, 11, 23)
 
 
 @bp.route("/")
@@ -24,7 +34,8 @@ def home() -> str:
     organisations = db.session.scalars(
         select(Organisation).where(Organisation.status == OrganisationStatus.APPROVED)
         .order_by(Organisation.name).limit(12)).all()
-    return render_template("pages/home.html", organisations=organisations)
+    return render_template("pages/home.html", organisations=organisations,
+                           kind_labels=ORGANISATION_KIND_LABELS, country_labels=COUNTRY_LABELS)
 
 
 @bp.route("/language", methods=["POST"])
@@ -41,7 +52,8 @@ def set_language() -> Any:
 
 @bp.route("/accessibility")
 def accessibility() -> str:
-    return render_template("pages/accessibility.html")
+    return render_template("pages/accessibility.html", prepared_on=STATEMENT_PREPARED_ON,
+                           reviewed_on=STATEMENT_REVIEWED_ON)
 
 
 @bp.route("/privacy")
