@@ -5,13 +5,20 @@ caused it (R10). A sender delivers it later (app/mail/sender.py).
 """
 from __future__ import annotations
 
+from email.errors import MessageError
+from email.headerregistry import Address
 from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from jinja2 import TemplateNotFound
+from sqlalchemy import func, select
 
+from app.core.audit import record_event
 from app.core.timeutil import utcnow
 from app.db import db
+from app.errors import DomainError
+from app.i18n import _l
 
 from .models import OutboxMessage, OutboxStatus
 
@@ -20,36 +27,70 @@ class MailError(ValueError):
     """An email that must not be sent as asked (bad address, header injection)."""
 
 
-def _single_line(value: str, limit: int) -> str:
+# Characters that are legal in some quoted address forms but never needed by our recipients, and
+# that let a value escape its header (S33): list separators, quoting, comments, routes.
+_ADDRESS_FORBIDDEN = set(',;<>"()[]\\:')
+
+
+def single_line(value: str, limit: int) -> str:
+    """`value` on one line of at most `limit` characters: safe in a header (S33)."""
     # S33: no CR/LF (or other control characters) ever reaches a header.
     cleaned = "".join(ch if ch.isprintable() else " " for ch in value)
     return " ".join(cleaned.split())[:limit]
 
 
+def validate_recipient(address: str) -> str:
+    """`address` as one plain addr-spec, safe in a To header (domain in IDNA form). Raises MailError (S33)."""
+    if not isinstance(address, str) or not address or len(address) > 254:
+        raise MailError("invalid recipient address")
+    if any(not ch.isprintable() or ch.isspace() for ch in address) or _ADDRESS_FORBIDDEN & set(address):
+        raise MailError("invalid recipient address")
+    local, sep, domain = address.rpartition("@")
+    if not sep or not local or not domain or "@" in local:
+        raise MailError("invalid recipient address")
+    if not domain.isascii():
+        # An internationalised domain travels as IDNA, so no SMTPUTF8 support is needed.
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise MailError("invalid recipient address") from exc
+        address = f"{local}@{domain}"
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError, MessageError) as exc:
+        raise MailError("invalid recipient address") from exc
+    if parsed.addr_spec != address:
+        raise MailError("invalid recipient address")
+    return address
+
+
 def queue_mail(*, to: str, template: str, locale: str | None, subject: Any, **context: Any) -> OutboxMessage:
     """Render `templates/mail/<template>.txt` (and `.html` if present) in `locale`; add to the outbox.
 
-    `subject` may be a lazy string: it is translated inside the recipient's locale. Links in
-    the context must be built with `external_url()` (the configured BASE_URL, never the Host header).
-    Raises MailError for an address with control characters.
+    `subject` may be a lazy string: it is translated inside the recipient's locale, and flattened
+    to one line (S33). Links in the context must be built with `external_url()` (the configured
+    BASE_URL, never the Host header, S08). The templates extend `mail/_base.txt` / `mail/_base.html`
+    and receive the context plus `subject`, `base_url` and `lang`.
+    Raises MailError for an address that is not one plain addr-spec.
     """
-    if any(ord(ch) < 32 for ch in to) or "@" not in to:
-        raise MailError("invalid recipient address")
+    to = validate_recipient(to)
     languages = current_app.config["LANGUAGES"]
     locale = locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
-        subject_text = _single_line(str(subject), 200)
-        context = {**context, "subject": subject_text, "base_url": current_app.config["BASE_URL"]}
+        subject_text = single_line(str(subject), 200)
+        context = {**context, "subject": subject_text, "base_url": current_app.config["BASE_URL"],
+                   "lang": locale}
         body_text = render_template(f"mail/{template}.txt", **context)
         try:
             body_html: str | None = render_template(f"mail/{template}.html", **context)
-        except Exception as exc:  # noqa: BLE001  the HTML part is optional
-            if type(exc).__name__ != "TemplateNotFound":
+        except TemplateNotFound as exc:  # the HTML part is optional, but not a broken include in it
+            if exc.name != f"mail/{template}.html":
                 raise
             body_html = None
+    now = utcnow()
     message = OutboxMessage(to_addr=to, subject=subject_text, body_text=body_text, body_html=body_html,
-                            template=template, locale=locale, status=OutboxStatus.PENDING,
-                            next_attempt_at=utcnow(), created_at=utcnow())
+                            template=template[:80], locale=locale, status=OutboxStatus.PENDING,
+                            attempts=0, next_attempt_at=now, created_at=now)
     db.session.add(message)
     return message
 
@@ -60,3 +101,26 @@ def external_url(endpoint: str, **values: Any) -> str:
 
     path = url_for(endpoint, _external=False, **values)
     return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def outbox_counts() -> dict[str, int]:
+    """How many outbox rows are in each status (every status present, zero if none)."""
+    rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    counts = {status.value: 0 for status in OutboxStatus}
+    for status, count in rows:
+        counts[str(status)] = count
+    return counts
+
+
+def retry_message(*, message: OutboxMessage, by: Any) -> None:
+    """Put a failed message back in the queue, due now, and audit who did it. Raises DomainError."""
+    if message.status != OutboxStatus.FAILED:
+        raise DomainError(_l("Only failed messages can be sent again."))
+    previous = {"attempts": message.attempts, "last_error": message.last_error}
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.claimed_by = None
+    message.claimed_until = None
+    record_event(actor=by, action="outbox.retry", object_type="outbox_message", object_id=message.id,
+                 details=previous)
