@@ -14,20 +14,25 @@ def test_signup_verify_through_smtp_then_login(signup_data, client, post_form, s
     assert "Check your inbox" in client.get("/account/signup/sent").get_data(as_text=True)
 
     user = user_row("nora@example.org")  # stored trimmed and lower-cased
-    assert user is not None and user.email_verified_at is None and user.locale == "en"
+    assert user is not None
+    assert user.email_verified_at is None
+    assert user.locale == "en"
 
     assert send_outbox() == 1
     [message] = smtp_sink.to("nora@example.org")
     links = [u for u in smtp_sink.links(message) if "/account/verify/" in u]
-    assert links and links[0].startswith("http://localhost/account/verify/")
+    assert links
+    assert links[0].startswith("http://localhost/account/verify/")
     path = links[0].removeprefix("http://localhost")
 
     # S24: opening the link only shows a button; nothing changes on GET.
     page = client.get(path)
-    assert page.status_code == 200 and "Confirm my email address" in page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Confirm my email address" in page.get_data(as_text=True)
     assert user_row("nora@example.org").email_verified_at is None
     response = post_form(path, {}, page=path)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/account/login")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/account/login")
     assert user_row("nora@example.org").email_verified_at is not None
 
     response = post_form("/account/login", {"email": "nora@example.org", "password": "lingonberry trail map"})
@@ -44,7 +49,8 @@ def test_signup_records_terms_language_and_optin(signup_data, app, client, post_
     user = user_row("sven@example.org")
     assert user.locale == "sv"
     assert user.newsletter_opt_in is False
-    assert user.institution == "NTNU" and str(user.participant_kind) == "student"
+    assert user.institution == "NTNU"
+    assert str(user.participant_kind) == "student"
     with app.app_context():
         rows = db.session.scalars(select(TermsAcceptance).where(TermsAcceptance.user_id == user.id)).all()
         assert {(r.document, r.version) for r in rows} == {("terms", app.config["TERMS_VERSION"]),
@@ -59,12 +65,16 @@ def test_signup_form_has_separate_unchecked_optin_and_terms_links(client) -> Non
     # P04, P07
     html = client.get("/account/signup").get_data(as_text=True)
     newsletter = html[html.index('id="newsletter"') - 200: html.index('id="newsletter"') + 200]
-    assert 'type="checkbox"' in newsletter and "checked" not in newsletter
+    assert 'type="checkbox"' in newsletter
+    assert "checked" not in newsletter
     terms = html[html.index('id="accept_terms"') - 200: html.index('id="accept_terms"') + 200]
     assert "checked" not in terms
-    assert 'href="/terms"' in html and 'href="/privacy"' in html
-    assert 'autocomplete="new-password"' in html and 'autocomplete="email"' in html
-    assert 'autocomplete="name"' in html and 'autocomplete="organization"' in html
+    assert 'href="/terms"' in html
+    assert 'href="/privacy"' in html
+    assert 'autocomplete="new-password"' in html
+    assert 'autocomplete="email"' in html
+    assert 'autocomplete="name"' in html
+    assert 'autocomplete="organization"' in html
     assert "at least 12 characters" in html  # the length hint is visible
     for kind in ("Student", "Young professional", "Startup", "Organisation staff", "Other"):
         assert kind in html
@@ -77,7 +87,9 @@ def test_signup_errors_keep_input_and_answer_400(signup_data, client, post_form,
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert 'class="error-summary"' in html
-    assert 'value="not-an-email"' in html and 'value="Kari"' in html and 'value="Oslo Met"' in html
+    assert 'value="not-an-email"' in html
+    assert 'value="Kari"' in html
+    assert 'value="Oslo Met"' in html
     assert "Enter an email address in the form" in html
     assert "Accept the terms of use and the privacy notice" in html
     assert 'aria-invalid="true"' in html
@@ -159,10 +171,13 @@ def test_display_name_is_one_clean_line(signup_data, client, post_form, user_row
     response = post_form("/account/signup", signup_data(email="eve@example.org", display_name=name))
     assert response.status_code == 302
     stored = user_row("eve@example.org").display_name
-    assert "\r" not in stored and "\n" not in stored and "\u202e" not in stored
+    assert "\r" not in stored
+    assert "\n" not in stored
+    assert "\u202e" not in stored
     assert stored.startswith("Eve")
     [mail] = outbox(to="eve@example.org")
-    assert "\n" not in mail["subject"] and "Bcc" not in mail["subject"]
+    assert "\n" not in mail["subject"]
+    assert "Bcc" not in mail["subject"]
 
 
 def test_display_name_longer_than_80_is_refused(signup_data, client, post_form, user_row) -> None:
