@@ -25,14 +25,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# -q belongs before the subcommand (pybabel's global option); catalogs that do not exist yet are
+# created by `make translations`, so a fresh checkout without them still runs.
 compile-translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d translations
+	if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel -q compile -d translations; fi
 
 translations: $(STAMP)
-	$(BIN)/pybabel extract -q -F translations/babel.cfg -k _l -k lazy_gettext -k _n:1,2 --no-location \
+	$(BIN)/pybabel -q extract -F translations/babel.cfg -k _l -k lazy_gettext -k _n:1,2 --no-location \
 	  --sort-output --project="Concept Arena" -o translations/messages.pot .
-	$(BIN)/pybabel update -q -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
-	$(BIN)/pybabel compile -q -d translations
+	for lang in da nb sv; do \
+	  test -f translations/$$lang/LC_MESSAGES/messages.po || \
+	    $(BIN)/pybabel -q init -i translations/messages.pot -d translations -l $$lang || exit 1; \
+	done
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q compile -d translations
 
 run: compile-translations
 	$(FLASK) db upgrade
