@@ -15,7 +15,10 @@ def register_cli(app: Flask) -> None:
 
         start_background_sender(app)
         click.echo(f"Concept Arena is running on http://{host}:{port}/  (Ctrl+C stops it)")
-        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+        # app.run() returns at once inside a `flask` command (FLASK_RUN_FROM_CLI): serve directly.
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
     for module in ("app.accounts.cli", "app.mail.cli", "app.demo"):
         try:
