@@ -39,8 +39,17 @@ def _submitted_email() -> str:
     return "account:" + services.normalise_email(request.form.get("email"))[:254]
 
 
+def _user_key() -> str:
+    """Rate-limit key for signed-in forms; limits run before login_required, so anonymous is possible."""
+    return f"user:{current_user.id}" if current_user.is_authenticated else f"ip:{client_ip()}"
+
+
 def _login_failed(response: Any) -> bool:
     return bool(g.get("login_failed"))
+
+
+def _reauth_failed(response: Any) -> bool:
+    return bool(g.get("reauth_failed"))
 
 
 def _limit(key: str):  # type: ignore[no-untyped-def]
@@ -73,6 +82,11 @@ def _home_after_login() -> str:
 
 # ---------------------------------------------------------------- sign-up and verification
 @bp.route("/signup", methods=["GET", "POST"])
+# Each sign-up sends an email to the address typed: cap it per address, so nobody can flood an
+# inbox with "someone tried to sign up" notices. No per-IP cap: a class behind one school NAT
+# signing up together must get through (R11).
+@limiter.limit(_limit("RESET_LIMIT_PER_ACCOUNT"), key_func=_submitted_email, methods=["POST"],
+               deduct_when=lambda response: response.status_code == 302, on_breach=_on_breach)
 def signup():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for(".profile"))
@@ -121,8 +135,8 @@ def verify_email(token: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/verification/resend", methods=["POST"])
 @login_required
-@limiter.limit(_limit("RESET_LIMIT_PER_ACCOUNT"), key_func=lambda: f"user:{current_user.id}",
-               methods=["POST"], on_breach=_on_breach)
+@limiter.limit(_limit("RESET_LIMIT_PER_ACCOUNT"), key_func=lambda: "mail-" + _user_key(), methods=["POST"],
+               on_breach=_on_breach)
 def resend_verification():  # type: ignore[no-untyped-def]
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -253,6 +267,9 @@ def profile():  # type: ignore[no-untyped-def]
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+# Wrong current passwords count like failed logins: a borrowed session must not become a password oracle.
+@limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=_user_key, methods=["POST"],
+               deduct_when=_reauth_failed, on_breach=_on_breach)
 def change_password():  # type: ignore[no-untyped-def]
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -261,6 +278,7 @@ def change_password():  # type: ignore[no-untyped-def]
                                      new_password=form.new_password.data, now=clock.now())
         except DomainError as exc:
             db.session.rollback()
+            g.reauth_failed = exc.field == "current_password"
             _form_error(form, exc, "new_password")
         else:
             db.session.commit()
@@ -271,6 +289,11 @@ def change_password():  # type: ignore[no-untyped-def]
 
 @bp.route("/email", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=_user_key, methods=["POST"],
+               deduct_when=_reauth_failed, on_breach=_on_breach)
+# Each request sends an email to an address of the user's choosing.
+@limiter.limit(_limit("RESET_LIMIT_PER_ACCOUNT"), key_func=lambda: "mail-" + _user_key(), methods=["POST"],
+               deduct_when=lambda response: response.status_code == 302, on_breach=_on_breach)
 def change_email():  # type: ignore[no-untyped-def]
     form = ChangeEmailForm()
     if form.validate_on_submit():
@@ -279,6 +302,7 @@ def change_email():  # type: ignore[no-untyped-def]
                                           new_email=form.email.data)
         except DomainError as exc:
             db.session.rollback()
+            g.reauth_failed = exc.field == "password"
             _form_error(form, exc, "email")
         else:
             db.session.commit()

@@ -188,3 +188,53 @@ def test_password_pages_need_login(client) -> None:
         response = client.get(url)
         assert response.status_code == 302, url
         assert "/account/login" in response.headers["Location"]
+
+
+def test_wrong_current_password_is_throttled(post_form, logged_in, user_row) -> None:
+    # S06 for re-authentication: a borrowed session cannot guess the password without limit.
+    uid = logged_in("user")
+    before = user_row(uid).password_hash
+    for _ in range(10):
+        response = post_form("/account/password", {"current_password": "guess guess guess", "new_password": NEW,
+                                                    "confirm": NEW})
+        assert response.status_code == 400
+    response = post_form("/account/password", {"current_password": PASSWORD, "new_password": NEW, "confirm": NEW})
+    assert response.status_code == 429
+    assert user_row(uid).password_hash == before
+
+
+def test_email_change_requests_are_capped(post_form, logged_in, outbox) -> None:
+    # Each request mails an address of the user's choosing: 5 per hour.
+    logged_in("user")
+    for i in range(5):
+        assert post_form("/account/email", {"email": f"n{i}@example.org", "password": PASSWORD}).status_code == 302
+    assert post_form("/account/email", {"email": "n9@example.org", "password": PASSWORD}).status_code == 429
+    assert len(outbox(template="accounts/email_change_confirm")) == 5
+
+
+def test_signed_in_only_posts_refuse_anonymous_cleanly(client, csrf) -> None:
+    # The limits run before login_required; an anonymous POST must still just go to login.
+    token = csrf("/account/login")
+    for url in ("/account/verification/resend", "/account/password", "/account/email", "/account/",
+                "/account/terms"):
+        response = client.post(url, data={"csrf_token": token})
+        assert response.status_code == 302, url
+        assert "/account/login" in response.headers["Location"]
+
+
+def test_email_links_use_the_configured_base_url(app, client, post_form, make_user, outbox) -> None:
+    # S08: the link is built on BASE_URL, whatever Host the request came with.
+    app.config["BASE_URL"] = "https://arena.example.org"
+    make_user("host@example.org")
+    response = client.post("/account/password/forgot", base_url="http://127.0.0.1",
+                           data={"email": "host@example.org",
+                                 "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(
+                                     "/account/password/forgot", base_url="http://127.0.0.1").get_data(
+                                     as_text=True)).group(1)})
+    assert response.status_code == 302
+    [mail] = outbox(template="accounts/reset")
+    assert "https://arena.example.org/account/password/reset/" in mail["text"]
+    assert "127.0.0.1" not in mail["text"]
+    assert 'href="https://arena.example.org/account/password/reset/' in mail["html"]
+    # An untrusted Host is refused outright.
+    assert client.get("/account/password/forgot", headers={"Host": "evil.example"}).status_code == 400

@@ -229,3 +229,16 @@ def test_unverified_user_logs_in_sees_notice_and_can_resend(client, post_form, m
     assert response.status_code == 302
     assert [m["template"] for m in outbox(to="unv@example.org")] == ["accounts/verify"]
     assert client.get("/account/verification/resend").status_code == 405
+
+
+def test_signups_per_address_are_capped_but_mistakes_do_not_count(post_form, make_user, signup_data,
+                                                                  outbox) -> None:
+    # No flooding an inbox with "someone tried to sign up" notices; typos on the form are free.
+    make_user("target@example.org")
+    for _ in range(6):
+        assert post_form("/account/signup", signup_data(email="target@example.org", password="short")).status_code == 400
+    for _ in range(5):
+        assert post_form("/account/signup", signup_data(email="target@example.org")).status_code == 302
+    assert post_form("/account/signup", signup_data(email="Target@example.org")).status_code == 429
+    assert len(outbox(to="target@example.org")) == 5
+    assert post_form("/account/signup", signup_data(email="other@example.org")).status_code == 302
