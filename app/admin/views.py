@@ -1,11 +1,245 @@
-"""Platform admin: approve organisations, find users, read the audit log. (Being built.)"""
+"""Platform admin: review organisation applications, find and manage users, read the audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from app.accounts.decorators import admin_required
+from app.accounts.models import User
+from app.core.audit import AuditEvent
+from app.core.pagination import page_args, paginate
+from app.core.timeutil import clock
+from app.db import db
+from app.errors import DomainError
+from app.i18n import _
+from app.organisations import services as org_services
+from app.organisations.models import (
+    COUNTRY_LABELS,
+    ORGANISATION_KIND_LABELS,
+    ORGANISATION_STATUS_LABELS,
+    ROLE_LABELS,
+    Membership,
+    Organisation,
+    OrganisationStatus,
+)
+
+from . import services
+from .forms import ActionForm, RejectForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+PER_PAGE = 25
+QUERY_MAX = 100
+STATUS_FILTERS = ("pending", "approved", "rejected", "all")
+
+
+@bp.before_request
+def _private() -> None:
+    g.private_response = True  # admin pages are never cached (S27)
+
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    return {"KIND_LABELS": ORGANISATION_KIND_LABELS, "COUNTRY_LABELS": COUNTRY_LABELS,
+            "STATUS_LABELS": ORGANISATION_STATUS_LABELS, "ROLE_LABELS": ROLE_LABELS,
+            # The outbox page belongs to the mail feature; link it when that feature provides it.
+            "outbox_endpoint": "mail.outbox_admin" if "mail.outbox_admin" in current_app.view_functions else None}
+
+
+def _count(stmt: Any) -> int:
+    return db.session.scalar(stmt) or 0
+
 
 @bp.route("/")
-def index():  # type: ignore[no-untyped-def]
-    abort(404)
+@admin_required
+def index() -> Any:
+    by_status = dict(db.session.execute(
+        select(Organisation.status, func.count()).group_by(Organisation.status)).tuples().all())
+    users = {
+        "total": _count(select(func.count()).select_from(User)),
+        "verified": _count(select(func.count()).select_from(User).where(User.email_verified_at.is_not(None))),
+        "admins": _count(select(func.count()).select_from(User).where(User.is_admin.is_(True))),
+        "suspended": _count(select(func.count()).select_from(User).where(User.is_suspended.is_(True))),
+    }
+    pending = db.session.scalars(select(Organisation).where(Organisation.status == OrganisationStatus.PENDING)
+                                 .order_by(Organisation.created_at, Organisation.id).limit(10)).all()
+    return render_template("admin/index.html", users=users,
+                           organisations={s.value: by_status.get(s.value, 0) for s in OrganisationStatus},
+                           pending=pending)
+
+
+# ---------------------------------------------------------------- organisation applications
+@bp.route("/organisations")
+@admin_required
+def organisations() -> Any:
+    status = request.args.get("status", "pending") or "pending"
+    if status not in STATUS_FILTERS:
+        abort(400)
+    stmt = select(Organisation)
+    if status != "all":
+        stmt = stmt.where(Organisation.status == status)
+    pagination = paginate(stmt.order_by(Organisation.created_at.desc(), Organisation.id.desc()),
+                          per_page=PER_PAGE)
+    return render_template("admin/organisations.html", pagination=pagination, status=status,
+                           statuses=STATUS_FILTERS, page_args=page_args())
+
+
+def _render_organisation(organisation: Organisation, reject_form: RejectForm | None = None,
+                         status: int = 200) -> Any:
+    owners = [m for m in organisation.memberships if m.role == "owner"]
+    applicant = db.session.get(User, organisation.created_by_id) if organisation.created_by_id else None
+    return render_template("admin/organisation_detail.html", organisation=organisation, owners=owners,
+                           applicant=applicant, reject_form=reject_form or RejectForm(formdata=None),
+                           action_form=ActionForm()), status
+
+
+@bp.route("/organisations/<int:org_id>")
+@admin_required
+def organisation_detail(org_id: int) -> Any:
+    return _render_organisation(db.get_or_404(Organisation, org_id))
+
+
+@bp.route("/organisations/<int:org_id>/approve", methods=["POST"])
+@admin_required
+def approve(org_id: int) -> Any:
+    organisation = db.get_or_404(Organisation, org_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        org_services.approve_organisation(organisation=organisation, by=current_user, now=clock.now())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _render_organisation(organisation, status=409)
+    db.session.commit()
+    flash(_("%(name)s has been approved and the applicant has been told.", name=organisation.name), "success")
+    return redirect(url_for(".organisations"))
+
+
+@bp.route("/organisations/<int:org_id>/reject", methods=["POST"])
+@admin_required
+def reject(org_id: int) -> Any:
+    organisation = db.get_or_404(Organisation, org_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        return _render_organisation(organisation, form, 400)
+    try:
+        org_services.reject_organisation(organisation=organisation, by=current_user, reason=form.reason.data,
+                                         now=clock.now())
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.field == "reason":
+            form.reason.errors = [*form.reason.errors, str(exc)]
+            return _render_organisation(organisation, form, 400)
+        flash(str(exc), "error")
+        return _render_organisation(organisation, status=409)
+    db.session.commit()
+    flash(_("%(name)s has been rejected and the applicant has been told why.", name=organisation.name), "success")
+    return redirect(url_for(".organisations"))
+
+
+# ---------------------------------------------------------------- users
+def _like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` literally anywhere (wildcards escaped; bound as a parameter)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@bp.route("/users")
+@admin_required
+def users() -> Any:
+    q = (request.args.get("q") or "").strip()
+    if len(q) > QUERY_MAX:
+        abort(400)
+    stmt = select(User)
+    if q:
+        pattern = _like_pattern(q)
+        stmt = stmt.where(or_(User.email.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")))
+    pagination = paginate(stmt.order_by(User.created_at.desc(), User.id.desc()), per_page=PER_PAGE)
+    return render_template("admin/users.html", pagination=pagination, q=q, query_max=QUERY_MAX,
+                           page_args=page_args())
+
+
+def _render_user(user: User, status: int = 200) -> Any:
+    memberships = db.session.scalars(select(Membership).join(Membership.organisation)
+                                     .where(Membership.user_id == user.id).order_by(Organisation.name)).all()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "user",
+                                                          AuditEvent.object_id == user.id)
+                                .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(20)).all()
+    return render_template("admin/user_detail.html", user=user, memberships=memberships, events=events,
+                           action_form=ActionForm()), status
+
+
+@bp.route("/users/<int:user_id>")
+@admin_required
+def user_detail(user_id: int) -> Any:
+    return _render_user(db.get_or_404(User, user_id))
+
+
+def _user_action(user_id: int, action: Callable[..., None], message: Callable[[str], str]) -> Any:
+    user = db.get_or_404(User, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        action(user=user, by=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _render_user(user, status=400)
+    db.session.commit()
+    flash(message(user.display_name), "success")
+    return redirect(url_for(".user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/suspend", methods=["POST"])
+@admin_required
+def suspend_user(user_id: int) -> Any:
+    return _user_action(user_id, services.suspend_user,
+                        lambda name: _("%(name)s has been suspended and logged out everywhere.", name=name))
+
+
+@bp.route("/users/<int:user_id>/unsuspend", methods=["POST"])
+@admin_required
+def unsuspend_user(user_id: int) -> Any:
+    return _user_action(user_id, services.unsuspend_user, lambda name: _("The suspension of %(name)s has been lifted.", name=name))
+
+
+@bp.route("/users/<int:user_id>/grant-admin", methods=["POST"])
+@admin_required
+def grant_admin(user_id: int) -> Any:
+    return _user_action(user_id, services.grant_admin, lambda name: _("%(name)s is now an administrator.", name=name))
+
+
+@bp.route("/users/<int:user_id>/revoke-admin", methods=["POST"])
+@admin_required
+def revoke_admin(user_id: int) -> Any:
+    return _user_action(user_id, services.revoke_admin, lambda name: _("%(name)s is no longer an administrator.", name=name))
+
+
+# ---------------------------------------------------------------- audit log
+def _known(column: Any) -> list[str]:
+    return list(db.session.scalars(select(column).distinct().order_by(column)))
+
+
+@bp.route("/audit")
+@admin_required
+def audit() -> Any:
+    actions, object_types = _known(AuditEvent.action), _known(AuditEvent.object_type)
+    action = request.args.get("action", "")
+    object_type = request.args.get("object_type", "")
+    # Filters come from the values in the log itself: anything else is a bad request (S31).
+    if (action and action not in actions) or (object_type and object_type not in object_types):
+        abort(400)
+    stmt = select(AuditEvent)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    pagination = paginate(stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()), per_page=50)
+    return render_template("admin/audit.html", pagination=pagination, actions=actions,
+                           object_types=object_types, action=action, object_type=object_type,
+                           page_args=page_args())

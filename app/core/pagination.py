@@ -1,0 +1,39 @@
+"""Strict ?page=N handling for list pages: a bad page number is a 4xx, never a 500 (S31)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import abort, request
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
+
+from app.db import db
+
+_PAGE_RE = re.compile(r"^[0-9]{1,6}$")
+
+
+def page_arg(name: str = "page") -> int:
+    """The requested page number: missing -> 1; not a positive integer -> 400."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return 1
+    if not _PAGE_RE.match(raw) or int(raw) < 1:
+        abort(400)
+    return int(raw)
+
+
+def paginate(stmt: Select[Any], *, per_page: int = 20) -> Pagination:
+    """Paginate a select; a page past the last one is a 404 (page 1 of an empty list is fine)."""
+    page = page_arg()
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+    if page > 1 and page > pagination.pages:
+        abort(404)
+    return pagination
+
+
+def page_args(**extra: Any) -> dict[str, Any]:
+    """The current query's filter arguments without `page`, for building page links."""
+    args = {k: v for k, v in request.args.items() if k != "page" and v != ""}
+    args.update({k: v for k, v in extra.items() if v is not None})
+    return args
