@@ -1,6 +1,8 @@
 """Sign-up, verification and the end-to-end path through the real SMTP sink."""
 from __future__ import annotations
 
+import base64
+
 import pytest
 from sqlalchemy import select
 
@@ -201,6 +203,9 @@ def test_verification_links_bad_expired_reused(signup_data, client, post_form, l
 
     post_form("/account/signup", signup_data(email="v@example.org"))
     path = link_in("v@example.org", "accounts/verify")
+    # Signed, not encrypted: the address itself is not in the URL (logs, browser history).
+    payload = path.rsplit("/", 1)[1].split(".")[0]
+    assert b"v@example.org" not in base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
     # Forged or mangled token: a clear 400 page on GET and POST.
     assert client.get(path[:-3] + "abc").status_code == 400
     assert client.get("/account/verify/nonsense").status_code == 400
