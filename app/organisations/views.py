@@ -25,6 +25,7 @@ from app.core.uploads import STORED_MIMETYPE, UploadError, image_path, store_ima
 from app.core.web import render_error
 from app.db import db
 from app.errors import DomainError
+from app.extensions import client_ip, limiter
 from app.i18n import _
 
 from . import permissions as perms
@@ -51,6 +52,17 @@ PER_PAGE = 20
 FORM_OVERHEAD = 256 * 1024
 UPLOAD_ENDPOINTS = frozenset({"organisations.apply", "organisations.edit"})
 LOGO_CACHE_SECONDS = 365 * 24 * 3600
+# Invitations email any address with text an owner chose (organisation and display name): cap them
+# per owner so a freshly registered organisation cannot be used to send mail in bulk.
+DEFAULT_INVITE_LIMIT = "40 per day"
+
+
+def _invite_limit() -> str:
+    return str(current_app.config.get("INVITE_LIMIT_PER_USER", DEFAULT_INVITE_LIMIT))
+
+
+def _user_key() -> str:
+    return f"invite:user:{current_user.id}" if current_user.is_authenticated else f"invite:ip:{client_ip()}"
 
 
 @bp.url_value_preprocessor
@@ -260,6 +272,7 @@ def members(slug: str) -> Any:
 
 
 @bp.route("/organisations/<slug>/members/invite", methods=["POST"])
+@limiter.limit(_invite_limit, key_func=_user_key, methods=["POST"])
 @login_required
 def invite(slug: str) -> Any:
     organisation = _load_for_members(slug)

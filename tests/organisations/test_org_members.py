@@ -297,3 +297,18 @@ def test_every_membership_change_is_audited(app, client, owned, smtp_sink, send_
         assert event.created_at is not None
         count = db.session.scalar(select(func.count()).select_from(AuditEvent))
     assert count >= 3
+
+
+class TestInviteRateLimit:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "INVITE_LIMIT_PER_USER": "2 per hour"}
+
+    def test_invitations_are_rate_limited_per_owner(self, app, client, owned, db_state) -> None:
+        assert _invite(client, owned, "r1@example.org").status_code == 302
+        assert _invite(client, owned, "r2@example.org").status_code == 302
+        before = db_state()
+        response = _invite(client, owned, "r3@example.org")
+        assert response.status_code == 429
+        assert "Too many attempts" in response.get_data(as_text=True)
+        assert db_state() == before
