@@ -1,6 +1,7 @@
 """Accounts: sign-up, verification, login, logout, password reset and change, email change, profile, terms."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
@@ -52,8 +53,9 @@ def _reauth_failed(response: Any) -> bool:
     return bool(g.get("reauth_failed"))
 
 
-def _limit(key: str):  # type: ignore[no-untyped-def]
-    return lambda: current_app.config[key]
+def _limit(key: str) -> Callable[[], str]:
+    """A limit read from the config at request time, so tests and deployments can change it."""
+    return lambda: str(current_app.config[key])
 
 
 def _on_breach(limit: Any) -> None:
@@ -262,7 +264,7 @@ def profile():  # type: ignore[no-untyped-def]
             db.session.commit()
             flash(_("Your profile has been saved."), "success")
             return redirect(url_for(".profile"))
-    return _show("accounts/profile.html", form, resend_form=ConfirmForm())
+    return _show("accounts/profile.html", form)
 
 
 @bp.route("/password", methods=["GET", "POST"])
