@@ -71,5 +71,10 @@ def create_app(config: Mapping[str, Any] | str | None = None) -> Flask:
     if settings["ENV_NAME"] == "production":
         from .accounts.auth import refuse_demo_accounts
 
-        refuse_demo_accounts(app)
+        try:
+            refuse_demo_accounts(app)
+        except Exception:
+            with app.app_context():
+                db.engine.dispose()  # this app never serves: close the connection it opened
+            raise
     return app
