@@ -1,6 +1,7 @@
 """Password hashing (argon2id, S03) and the password policy (S01, S02)."""
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -20,10 +21,8 @@ def hash_password(password: str) -> str:
 def verify_password(stored: str | None, password: str) -> bool:
     """Check `password` exactly as typed (no strip, no case change: S02). Unknown users cost the same."""
     if not stored:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password + "x")
-        except VerificationError:
-            pass
         return False
     if stored.startswith(("scrypt:", "pbkdf2:")):  # legacy Werkzeug hashes, upgraded at login (S03)
         return check_password_hash(stored, password)
