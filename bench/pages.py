@@ -149,7 +149,7 @@ def seed(n_users: int, n_orgs: int) -> Any:
 
 
 def count_queries(app: Any) -> dict[str, tuple[int, int]]:
-    """SQL statements per request for each page (second request, after warm-up), and the status."""
+    """SQL queries per request for each page (second request, after warm-up), and the status."""
     from sqlalchemy import event
 
     from app.db import db
@@ -159,8 +159,10 @@ def count_queries(app: Any) -> dict[str, tuple[int, int]]:
         engine = db.engine
     seen = [0]
 
-    def _count(*_args: Any) -> None:
-        seen[0] += 1
+    def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # Transaction control (our SQLite BEGIN IMMEDIATE/BEGIN, COMMIT) is not a query.
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            seen[0] += 1
 
     event.listen(engine, "before_cursor_execute", _count)
     try:
