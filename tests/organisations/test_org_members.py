@@ -312,3 +312,18 @@ class TestInviteRateLimit:
         assert response.status_code == 429
         assert "Too many attempts" in response.get_data(as_text=True)
         assert db_state() == before
+
+
+def test_an_owner_who_leaves_is_sent_to_their_organisations(app, client, owned, make_user) -> None:
+    from app.organisations.models import Membership
+
+    second = make_user("co-owner@example.org")
+    with app.app_context():
+        db.session.add(Membership(organisation_id=owned["id"], user_id=second, role="owner"))
+        db.session.commit()
+    own_id = _membership_id(app, owned["id"], owned["owner"])
+    response = client.post(f"{owned['members']}/{own_id}/remove", data={"csrf_token": csrf_of(client, owned["members"])})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/organisations/mine")
+    assert _memberships(app, owned["id"]) == {"co-owner@example.org": "owner"}
+    assert client.get(owned["members"]).status_code == 404
