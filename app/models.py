@@ -3,3 +3,15 @@ from app.accounts.models import TermsAcceptance, User, UserSession  # noqa: F401
 from app.core.audit import AuditEvent  # noqa: F401
 from app.mail.models import OutboxMessage  # noqa: F401
 from app.organisations.models import Invitation, Membership, Organisation  # noqa: F401
+from app.challenges.models import (  # noqa: F401
+    Announcement,
+    ChallengeAttachment,
+    ChallengeSDG,
+    ChangeLogEntry,
+    Criterion,
+    Follow,
+    Question,
+    StateTransition,
+    Tag,
+)
+from app.challenges.models import Challenge  # noqa: F401
