@@ -20,7 +20,7 @@ def register_cli(app: Flask) -> None:
 
         run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
-    for module in ("app.accounts.cli", "app.mail.cli", "app.demo"):
+    for module in ("app.accounts.cli", "app.mail.cli", "app.challenges.cli", "app.demo"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as exc:
