@@ -69,7 +69,10 @@ def init_i18n(app: Flask, babel: Babel) -> None:
     def _i18n_context() -> dict[str, Any]:
         return {"current_locale": str(get_locale() or "en"), "language_names": LANGUAGE_NAMES}
 
+    from app.core.markdown import render_markdown
+
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["number"] = format_decimal
 
     def _datetime(value: datetime | None, fmt: str = "medium") -> str:

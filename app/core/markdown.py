@@ -1,0 +1,48 @@
+"""User Markdown -> safe HTML: markdown-it-py renders, nh3 cleans (S29). No raw HTML passes.
+
+The only place user text becomes markup; templates use `{{ text|markdown }}` and never `|safe`.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "code", "pre", "blockquote",
+    "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
+ALLOWED_SCHEMES = {"http", "https", "mailto"}
+MAX_MARKDOWN_CHARS = 50_000
+
+
+@lru_cache(maxsize=1)
+def _renderer() -> MarkdownIt:
+    # "commonmark" passes raw HTML through; switch it off here and let nh3 strip anything left.
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table") \
+        .enable("strikethrough")
+
+
+def _demote_headings(html: str) -> str:
+    # The page owns <h1>; a brief's "# Heading" becomes <h2> so the outline stays logical (A02).
+    return html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Render user Markdown to sanitised HTML."""
+    if not text:
+        return Markup("")
+    html = _demote_headings(_renderer().render(text[:MAX_MARKDOWN_CHARS]))
+    cleaned = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=ALLOWED_SCHEMES,
+                        link_rel="nofollow noopener noreferrer ugc")
+    return Markup(cleaned)  # noqa: S704  cleaned by nh3 just above
+
+
+def plain_text(text: str | None) -> str:
+    """Markdown reduced to its words (for descriptions, feeds and readability scores)."""
+    if not text:
+        return ""
+    return " ".join(nh3.clean(_renderer().render(text[:MAX_MARKDOWN_CHARS]), tags=set()).split())
