@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from app.accounts.models import User
 from app.db import db
 from app.mail.services import queue_mail
+from app.organisations.models import Organisation
 
 from .models import Challenge, Follow
 
@@ -32,3 +33,31 @@ def notify_followers(challenge: Challenge, *, template: str, subject: Any, exclu
                    challenge=challenge, recipient=user, **context)
         count += 1
     return count
+
+
+def follow(*, user: User, challenge: Challenge | None = None, organisation: Organisation | None = None) -> Follow:
+    """Follow a challenge or an organisation (exactly one); following again changes nothing."""
+    if (challenge is None) == (organisation is None):
+        raise ValueError("follow exactly one challenge or organisation")
+    target = (Follow.challenge_id == challenge.id) if challenge is not None else (
+        Follow.organisation_id == organisation.id)  # type: ignore[union-attr]
+    existing = db.session.scalar(select(Follow).where(Follow.user_id == user.id, target))
+    if existing is not None:
+        return existing
+    row = Follow(user_id=user.id, challenge_id=challenge.id if challenge is not None else None,
+                 organisation_id=organisation.id if organisation is not None else None)
+    db.session.add(row)
+    return row
+
+
+def unfollow(*, user: User, challenge: Challenge | None = None, organisation: Organisation | None = None) -> bool:
+    """Stop following; returns whether there was anything to stop (unfollowing twice is harmless)."""
+    if (challenge is None) == (organisation is None):
+        raise ValueError("unfollow exactly one challenge or organisation")
+    target = (Follow.challenge_id == challenge.id) if challenge is not None else (
+        Follow.organisation_id == organisation.id)  # type: ignore[union-attr]
+    existing = db.session.scalar(select(Follow).where(Follow.user_id == user.id, target))
+    if existing is None:
+        return False
+    db.session.delete(existing)
+    return True

@@ -1,0 +1,226 @@
+"""Read-only queries for the public side: the filtered list, the home page, feeds and calendars.
+
+Everything here starts from lifecycle.public_clause(), so a draft (or a challenge of an organisation
+that is not approved) never reaches a list, a feed or a calendar. Filters and sort orders come from
+allowlists and are applied with the ORM only (S31). Lists eager-load what a card shows, so the
+number of statements does not grow with the number of challenges listed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from babel.numbers import get_currency_precision
+from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy.orm import selectinload
+
+from app.db import db
+from app.organisations.models import Organisation, OrganisationStatus
+
+from .lifecycle import public_clause, state_clause
+from .models import (
+    Announcement,
+    Challenge,
+    ChallengeSDG,
+    ChallengeState,
+    ChangeLogEntry,
+    Follow,
+    Question,
+    QuestionStatus,
+    Tag,
+    challenge_tags,
+)
+
+# The sort orders a visitor may choose, and nothing else (S31).
+SORTS = ("closing", "newest", "prize")
+DEFAULT_SORT = "closing"
+# Every state but draft can be asked for by name.
+PUBLIC_STATUSES = tuple(s for s in ChallengeState if s is not ChallengeState.DRAFT)
+# The calendar of deadlines keeps a deadline this long after it passed, so subscribers see it.
+RECENT_DEADLINE_DAYS = 30
+FEED_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ChallengeFilters:
+    """Validated filters for the public list (the view checks every value against an allowlist)."""
+
+    status: ChallengeState | None = None
+    organisation: str | None = None  # slug
+    country: str | None = None
+    kind: str | None = None
+    tag: str | None = None  # slug
+    sdg: int | None = None
+    language: str | None = None
+    currency: str | None = None
+    prize_min: int | None = None  # whole units of `currency` (or of any currency when none is chosen)
+    prize_max: int | None = None
+    sort: str = DEFAULT_SORT
+
+
+def _card_options() -> tuple[Any, ...]:
+    return (selectinload(Challenge.organisation), selectinload(Challenge.tags))
+
+
+def _major_to_minor(amount: int, currency: str | None) -> int:
+    # Without a currency the amounts are compared as plain numbers; all four currencies we accept
+    # have two decimals, so "whole units" means the same scale for each of them.
+    return amount * 10 ** get_currency_precision(currency or "EUR")
+
+
+def is_public(challenge: Challenge) -> bool:
+    """The Python twin of lifecycle.public_clause() for one loaded challenge."""
+    return (challenge.state != ChallengeState.DRAFT and challenge.published_at is not None
+            and challenge.organisation.status == OrganisationStatus.APPROVED)
+
+
+def public_challenges(filters: ChallengeFilters, *, now: datetime) -> Select[tuple[Challenge]]:
+    """The public challenges matching `filters`, in the chosen order, ready to paginate."""
+    c = Challenge
+    stmt = select(c).where(public_clause()).options(*_card_options())
+    if filters.status is not None:
+        stmt = stmt.where(state_clause(filters.status, now))
+    if filters.organisation or filters.country or filters.kind:
+        org = select(Organisation.id)
+        if filters.organisation:
+            org = org.where(Organisation.slug == filters.organisation)
+        if filters.country:
+            org = org.where(Organisation.country == filters.country)
+        if filters.kind:
+            org = org.where(Organisation.kind == filters.kind)
+        stmt = stmt.where(c.organisation_id.in_(org))
+    if filters.tag:
+        stmt = stmt.where(c.tags.any(Tag.slug == filters.tag))
+    if filters.sdg is not None:
+        stmt = stmt.where(c.sdgs.any(ChallengeSDG.goal == filters.sdg))
+    if filters.language:
+        stmt = stmt.where(c.language == filters.language)
+    if filters.currency:
+        stmt = stmt.where(c.currency == filters.currency)
+    if filters.prize_min is not None:
+        stmt = stmt.where(c.prize_minor >= _major_to_minor(filters.prize_min, filters.currency))
+    if filters.prize_max is not None:
+        stmt = stmt.where(c.prize_minor <= _major_to_minor(filters.prize_max, filters.currency))
+    return stmt.order_by(*_order(filters.sort, now))
+
+
+def _order(sort: str, now: datetime) -> list[Any]:
+    c = Challenge
+    if sort == "newest":
+        return [c.published_at.desc(), c.id.desc()]
+    if sort == "prize":
+        return [c.prize_minor.desc(), c.id.desc()]
+    if sort != "closing":
+        raise ValueError(f"unknown sort {sort!r}")  # the view only passes values from SORTS
+    # Closing soonest: deadlines still ahead first (nearest first), then those passed (most recent
+    # first), then challenges without a deadline. The second key is NULL outside its group, so the
+    # backends' different NULL ordering never matters.
+    upcoming = c.deadline_at > now
+    group = case((c.deadline_at.is_(None), 2), (upcoming, 0), else_=1)
+    ahead = case((upcoming, c.deadline_at), else_=None)
+    return [group, ahead.asc(), c.deadline_at.desc(), c.id.desc()]
+
+
+def closing_soon(*, now: datetime, limit: int = 6) -> list[Challenge]:
+    """Open challenges, the nearest deadline first (for the home page)."""
+    stmt = (select(Challenge).where(public_clause(), state_clause(ChallengeState.OPEN, now))
+            .options(*_card_options()).order_by(Challenge.deadline_at.asc(), Challenge.id).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def recent_results(*, limit: int = 6) -> list[Challenge]:
+    """Challenges whose results are published (archived ones too), newest results first."""
+    stmt = (select(Challenge).where(public_clause(), Challenge.state.in_(
+        [ChallengeState.RESULTS, ChallengeState.ARCHIVED]))
+        .options(*_card_options())
+        .order_by(func.coalesce(Challenge.results_at, Challenge.state_changed_at).desc(), Challenge.id.desc())
+        .limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def organisation_challenges(organisation: Organisation, *, now: datetime) -> list[Challenge]:
+    """An organisation's public challenges for its page, closing soonest first."""
+    stmt = (select(Challenge).where(public_clause(), Challenge.organisation_id == organisation.id)
+            .options(*_card_options()).order_by(*_order("closing", now)))
+    return list(db.session.scalars(stmt))
+
+
+def filter_organisations() -> list[Organisation]:
+    """Approved organisations, for the organisation filter."""
+    return list(db.session.scalars(select(Organisation).where(
+        Organisation.status == OrganisationStatus.APPROVED).order_by(Organisation.name, Organisation.id)))
+
+
+def public_tags() -> list[Tag]:
+    """Tags used by at least one public challenge (a tag seen only on drafts stays unknown)."""
+    used = (select(challenge_tags.c.tag_id).join(Challenge, Challenge.id == challenge_tags.c.challenge_id)
+            .where(public_clause()))
+    return list(db.session.scalars(select(Tag).where(Tag.id.in_(used)).order_by(Tag.name, Tag.slug)))
+
+
+def public_tag(slug: str) -> Tag | None:
+    return next((t for t in public_tags() if t.slug == slug), None)
+
+
+def approved_organisation(slug: str) -> Organisation | None:
+    return db.session.scalar(select(Organisation).where(Organisation.slug == slug,
+                                                        Organisation.status == OrganisationStatus.APPROVED))
+
+
+def feed_challenges(*, organisation_id: int | None = None, tag_id: int | None = None,
+                    limit: int = FEED_SIZE) -> list[Challenge]:
+    """Published challenges for an Atom feed, the most recently published first."""
+    stmt = select(Challenge).where(public_clause()).options(selectinload(Challenge.organisation))
+    if organisation_id is not None:
+        stmt = stmt.where(Challenge.organisation_id == organisation_id)
+    if tag_id is not None:
+        stmt = stmt.where(Challenge.tags.any(Tag.id == tag_id))
+    return list(db.session.scalars(stmt.order_by(Challenge.published_at.desc(), Challenge.id.desc()).limit(limit)))
+
+
+def calendar_challenges(*, now: datetime) -> list[Challenge]:
+    """Public challenges whose deadline is ahead or passed within RECENT_DEADLINE_DAYS."""
+    since = now - timedelta(days=RECENT_DEADLINE_DAYS)
+    stmt = (select(Challenge).where(public_clause(), Challenge.deadline_at.is_not(None), Challenge.deadline_at >= since)
+            .options(selectinload(Challenge.organisation)).order_by(Challenge.deadline_at, Challenge.id))
+    return list(db.session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class PublicRecord:
+    """What a challenge page shows beyond the challenge itself: published, never private, content."""
+
+    changes: list[ChangeLogEntry]
+    questions: list[Question]
+    announcements: list[Announcement]
+
+
+def public_record(challenge: Challenge) -> PublicRecord:
+    """The public change log, answered questions and announcements of a challenge."""
+    changes = db.session.scalars(select(ChangeLogEntry).where(ChangeLogEntry.challenge_id == challenge.id)
+                                 .order_by(ChangeLogEntry.created_at.desc(), ChangeLogEntry.id.desc())).all()
+    questions = db.session.scalars(
+        select(Question).where(Question.challenge_id == challenge.id, Question.status == QuestionStatus.ANSWERED)
+        .order_by(func.coalesce(Question.answered_at, Question.created_at).desc(), Question.id.desc())).all()
+    announcements = db.session.scalars(
+        select(Announcement).where(Announcement.challenge_id == challenge.id)
+        .order_by(Announcement.created_at.desc(), Announcement.id.desc())).all()
+    return PublicRecord(list(changes), list(questions), list(announcements))
+
+
+def is_following(user: Any, *, challenge: Challenge | None = None,
+                 organisation: Organisation | None = None) -> bool:
+    """Whether a signed-in user follows the challenge or the organisation."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    target = (Follow.challenge_id == challenge.id) if challenge is not None else (
+        Follow.organisation_id == organisation.id if organisation is not None else None)
+    if target is None:
+        return False
+    return bool(db.session.scalar(select(exists().where(Follow.user_id == user.id, target))))
+
+
+def any_filter(filters: ChallengeFilters) -> bool:
+    return any(v is not None for k, v in vars(filters).items() if k != "sort")
+
