@@ -55,6 +55,14 @@ PUBLIC: dict[str, str] = {
     "organisations.detail": "public page of an approved organisation, with its controller contact (P07)",
     "organisations.logo": "public logo of an approved organisation",
     "organisations.invitation": "the emailed token is the credential; accepting needs an account",
+    "challenges.index": "public list of published challenges; drafts never listed",
+    "challenges.detail": "public challenge page; a draft is 404 except for its organisation's staff",
+    "challenges.cover": "cover image of a challenge the visitor may see (same check as the page)",
+    "feeds.challenges_atom": "Atom feed of published challenges; drafts never appear",
+    "feeds.organisation_atom": "Atom feed of an approved organisation's published challenges",
+    "feeds.tag_atom": "Atom feed of published challenges with a topic",
+    "feeds.deadlines_ics": "iCalendar of public deadlines; drafts never appear",
+    "feeds.challenge_ics": "iCalendar of one public challenge's dates; 404 for drafts",
 }
 # Public only in demo mode (the local mailbox of `make run`); 404 otherwise, as in these tests.
 DEMO_ONLY = {"mail.mailbox", "mail.mailbox_message"}
@@ -353,7 +361,13 @@ class _AssetParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.urls: list[str] = []
 
+    # <link rel="canonical"> and rel="alternate" (feeds) name an address; browsers do not fetch them.
+    NOT_FETCHED_RELS = {"canonical", "alternate"}
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "link" and set((dict(attrs).get("rel") or "").lower().split()) <= self.NOT_FETCHED_RELS \
+                and dict(attrs).get("rel"):
+            return
         for name, value in attrs:
             if name in self.FETCHING.get(tag, ()) and value:
                 self.urls.extend(part.strip().split(" ")[0] for part in value.split(",")) \
@@ -401,7 +415,8 @@ def test_only_the_session_cookie_and_no_third_party_requests(app, seeds) -> None
 def test_external_fetch_detector_catches_third_party_assets() -> None:
     html = ('<a href="https://www.digg.se/">ok</a><img src="data:image/png;base64,AA">'
             '<script src="https://cdn.example/x.js"></script><link rel="stylesheet" href="//fonts.example/css">'
-            '<img srcset="/a.png 1x, https://img.example/b.png 2x">')
+            '<img srcset="/a.png 1x, https://img.example/b.png 2x">'
+            '<link rel="canonical" href="https://concept-arena.example/challenges/x">')
     assert external_fetches(html) == ["https://cdn.example/x.js", "//fonts.example/css", "https://img.example/b.png"]
 
 

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from app.i18n import _l
+from app.i18n import _, _l
 from app.i18n_setup import LANGUAGE_NAMES
 from app.organisations.models import COUNTRY_LABELS, ORGANISATION_KIND_LABELS
 
@@ -15,7 +15,6 @@ from .models import CHALLENGE_LANGUAGES, CHALLENGE_STATE_LABELS, CURRENCIES, SDG
 from .queries import PUBLIC_STATUSES
 
 MAX_PRIZE = 1_000_000_000  # whole units; anything above is a typing mistake, not a prize
-NOT_ON_LIST = _l("Choose one of the options in the list.")
 
 
 class ChoiceField(SelectField):
@@ -27,7 +26,7 @@ class ChoiceField(SelectField):
 
     def pre_validate(self, form: Any) -> None:
         if self.data not in {str(value) for value, _label in (self.choices or [])}:
-            raise ValidationError(NOT_ON_LIST)
+            raise ValidationError(_("“%(label)s”: choose one of the options in the list.", label=self.label.text))
 
 
 class ChallengeFilterForm(FlaskForm):

@@ -171,7 +171,7 @@ def approved_organisation(slug: str) -> Organisation | None:
 def feed_challenges(*, organisation_id: int | None = None, tag_id: int | None = None,
                     limit: int = FEED_SIZE) -> list[Challenge]:
     """Published challenges for an Atom feed, the most recently published first."""
-    stmt = select(Challenge).where(public_clause()).options(selectinload(Challenge.organisation))
+    stmt = select(Challenge).where(public_clause()).options(*_card_options())
     if organisation_id is not None:
         stmt = stmt.where(Challenge.organisation_id == organisation_id)
     if tag_id is not None:

@@ -1,6 +1,80 @@
-"""Atom feeds and iCalendar files, read from the features (being built)."""
+"""Atom feeds and iCalendar files, read from the features. Anonymous and public by design: they
+contain only public challenges (never a draft), whoever asks."""
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, abort
+from flask_babel import get_locale
+from sqlalchemy import select
+
+from app.challenges import queries
+from app.challenges.models import Challenge
+from app.core.timeutil import clock
+from app.db import db
+from app.i18n import _
+
+from . import builders
 
 bp = Blueprint("feeds", __name__)
+
+ATOM = "application/atom+xml; charset=utf-8"
+ICS = "text/calendar; charset=utf-8"
+MAX_AGE = 900  # seconds a reader or calendar app may keep a copy
+
+
+def _respond(body: bytes, content_type: str) -> Response:
+    response = Response(body, content_type=content_type)
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    response.vary.add("Accept-Language")  # titles are in the reader's language
+    return response
+
+
+def _atom(challenges: list[Challenge], *, title: str, self_endpoint: str, page_url: str, **values: Any) -> Response:
+    body = builders.atom_feed(challenges, title=title, self_url=builders.absolute(self_endpoint, **values),
+                              page_url=page_url, language=str(get_locale() or "en"), now=clock.now())
+    return _respond(body, ATOM)
+
+
+@bp.route("/feeds/challenges.atom")
+def challenges_atom() -> Response:
+    return _atom(queries.feed_challenges(), title=_("New challenges on Concept Arena"),
+                 self_endpoint="feeds.challenges_atom", page_url=builders.absolute("challenges.index"))
+
+
+@bp.route("/feeds/organisations/<slug>.atom")
+def organisation_atom(slug: str) -> Response:
+    organisation = queries.approved_organisation(slug)
+    if organisation is None:
+        abort(404)
+    return _atom(queries.feed_challenges(organisation_id=organisation.id),
+                 title=_("New challenges from %(name)s", name=organisation.name),
+                 self_endpoint="feeds.organisation_atom", slug=organisation.slug,
+                 page_url=builders.absolute("organisations.detail", slug=organisation.slug))
+
+
+@bp.route("/feeds/tags/<tag>.atom")
+def tag_atom(tag: str) -> Response:
+    found = queries.public_tag(tag)
+    if found is None:
+        abort(404)
+    return _atom(queries.feed_challenges(tag_id=found.id), title=_("New challenges about %(topic)s", topic=found.name),
+                 self_endpoint="feeds.tag_atom", tag=found.slug,
+                 page_url=builders.absolute("challenges.index", tag=found.slug))
+
+
+@bp.route("/calendar/deadlines.ics")
+def deadlines_ics() -> Response:
+    return _respond(builders.deadlines_calendar(queries.calendar_challenges(now=clock.now())), ICS)
+
+
+@bp.route("/challenges/<slug>/calendar.ics")
+def challenge_ics(slug: str) -> Response:
+    challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug))
+    if challenge is None or not queries.is_public(challenge):
+        abort(404)  # a draft has no calendar, not even for its staff: calendars are shared freely
+    response = _respond(builders.challenge_calendar(challenge), ICS)
+    response.headers["Content-Disposition"] = f'inline; filename="{challenge.slug}.ics"'
+    return response
+

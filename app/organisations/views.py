@@ -196,8 +196,14 @@ def apply() -> Any:
 
 @bp.route("/organisations/<slug>")
 def detail(slug: str) -> Any:
+    # Challenges sit above organisations: imported here, not at the top, to keep the layers one-way.
+    from app.challenges import queries as challenge_queries
+
     organisation = _load(slug)
-    return render_template("organisations/detail.html", organisation=organisation)
+    return render_template(
+        "organisations/detail.html", organisation=organisation,
+        challenges=challenge_queries.organisation_challenges(organisation, now=clock.now()),
+        following=challenge_queries.is_following(current_user, organisation=organisation))
 
 
 @bp.route("/organisations/<slug>/logo")
