@@ -11,9 +11,11 @@ def register_cli(app: Flask) -> None:
     @click.option("--port", default=5000, type=int)
     def serve(host: str, port: int) -> None:
         """Serve the site for a local demo, with the outbox sender running beside it."""
+        from app.challenges.tasks import start_background_ticker
         from app.mail.sender import start_background_sender
 
         start_background_sender(app)
+        start_background_ticker(app)  # records opened/closed challenges every minute
         click.echo(f"Concept Arena is running on http://{host}:{port}/  (Ctrl+C stops it)")
         # app.run() returns at once inside a `flask` command (FLASK_RUN_FROM_CLI): serve directly.
         from werkzeug.serving import run_simple
