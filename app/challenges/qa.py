@@ -176,13 +176,6 @@ def post_announcement(*, challenge: Challenge, by: User, title: str, body_md: st
 
 
 # ---------------------------------------------------------------- reading
-def public_questions(challenge: Challenge) -> list[Question]:
-    """Answered questions, oldest first: the only ones anyone but the organisers may see (P08)."""
-    return list(db.session.scalars(select(Question).where(
-        Question.challenge_id == challenge.id, Question.status == QuestionStatus.ANSWERED)
-        .order_by(Question.answered_at, Question.id)))
-
-
 def announcements_of(challenge: Challenge) -> list[Announcement]:
     """Announcements, newest first."""
     return list(db.session.scalars(select(Announcement).where(Announcement.challenge_id == challenge.id)
