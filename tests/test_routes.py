@@ -58,6 +58,8 @@ PUBLIC: dict[str, str] = {
     "challenges.index": "public list of published challenges; drafts never listed",
     "challenges.detail": "public challenge page; a draft is 404 except for its organisation's staff",
     "challenges.cover": "cover image of a challenge the visitor may see (same check as the page)",
+    "challenges.attachment": "briefing file of a challenge the visitor may see; permission re-checked "
+                             "on every fetch, drafts 404 (S37)",
     "feeds.challenges_atom": "Atom feed of published challenges; drafts never appear",
     "feeds.organisation_atom": "Atom feed of an approved organisation's published challenges",
     "feeds.tag_atom": "Atom feed of published challenges with a topic",
