@@ -175,8 +175,15 @@ def load_organisations(ctx: DemoContext) -> None:
         ctx.orgs[spec.key] = org
 
 
+def load_challenges(ctx: DemoContext) -> None:
+    """Ten challenges in four languages, one in every lifecycle state (app/challenges/demo.py)."""
+    from app.challenges.demo import load_challenges as load
+
+    load(ctx)
+
+
 # Run in order; later sections may use what earlier ones put in the context.
-SECTIONS: list[Callable[[DemoContext], None]] = [load_users, load_organisations]
+SECTIONS: list[Callable[[DemoContext], None]] = [load_users, load_organisations, load_challenges]
 
 
 def load_demo(*, password: str = DEMO_PASSWORD) -> DemoContext:
@@ -209,7 +216,7 @@ def register(app: Flask) -> None:
             db.session.rollback()
             raise
         if ctx.created:
-            click.echo(f"Demo data loaded ({ctx.created} new users and organisations).")
+            click.echo(f"Demo data loaded ({ctx.created} new users, organisations and challenges).")
         else:
             click.echo("Demo data was already there: nothing added.")
         click.echo("")

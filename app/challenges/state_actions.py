@@ -32,6 +32,9 @@ S = ChallengeState
 # editor, which checks that the challenge is complete; the clock opens and closes submissions.
 MANUAL_TARGETS = frozenset({S.JUDGING, S.RESULTS, S.ARCHIVED, S.CANCELLED})
 
+# A session.info flag that silences the notices below: the demo loader records a made-up past.
+QUIET = "challenges.quiet_state_notices"
+
 # Which recorded steps followers are told about: the email template of each.
 NOTICES: dict[ChallengeState, str] = {
     S.OPEN: "challenges/opened",
@@ -87,6 +90,8 @@ def _was_public(challenge: Challenge, from_state: str) -> bool:
 @event.listens_for(Session, "before_flush")
 def _tell_followers(session: Session, flush_context: Any, instances: Any) -> None:
     """Queue the followers' email for each newly recorded step (once: the row is new only once)."""
+    if session.info.get(QUIET):
+        return
     for row in [obj for obj in session.new if isinstance(obj, StateTransition)]:
         state = S(row.to_state)
         template = NOTICES.get(state)
