@@ -23,7 +23,7 @@ from app.extensions import client_ip, limiter
 from app.i18n import _
 
 from . import qa
-from .lifecycle_views import _labels, load_challenge, load_for_staff, maybe_url
+from .lifecycle_views import _labels, load_challenge, load_for_staff
 from .manage_forms import AnnouncementForm, AnswerForm, DeclineForm, MergeForm, QuestionForm
 from .models import Challenge, Question, QuestionStatus
 from .views import bp
@@ -66,7 +66,7 @@ def question_form() -> QuestionForm:
 
 
 def _detail_url(challenge: Challenge) -> str:
-    return maybe_url("challenges.detail", slug=challenge.slug) or f"/challenges/{challenge.slug}"
+    return url_for(".detail", slug=challenge.slug)
 
 
 def _form_error(form: FlaskForm, exc: DomainError) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import event
@@ -109,10 +108,7 @@ def mail_url(endpoint: str, *, anchor: str | None = None, **values: Any) -> str:
     """An absolute link on the canonical BASE_URL (S08), with or without a request (the periodic
     task sends mail from a CLI command or a background thread, where url_for has no request)."""
     base = current_app.config["BASE_URL"].rstrip("/")
-    if endpoint not in current_app.view_functions:
-        # The public challenge page is built beside this part of the issue; its address is fixed.
-        path = "/challenges/" + quote(str(values["slug"]))
-    elif has_request_context():
+    if has_request_context():
         path = url_for(endpoint, **values)
     else:
         path = current_app.url_map.bind("localhost", script_name="/").build(endpoint, values)
