@@ -301,3 +301,45 @@ def test_follow_and_unfollow_an_organisation(app, make_user, make_org, make_chal
     response = fan.post(f"/organisations/{pending['slug']}/follow", data={"csrf_token": csrf_token(fan)})
     assert response.status_code == 404
     assert follows_of(app) == 0
+
+
+# ---------------------------------------------------------------- cover image
+def _store_cover(app: Any, challenge_id: int) -> str:
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from app.core.uploads import store_image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 60)).save(buffer, "PNG")
+    with app.app_context():
+        challenge = db.session.get(Challenge, challenge_id)
+        challenge.cover_image_hash = store_image(FileStorage(io.BytesIO(buffer.getvalue()), "cover.png"),
+                                                 max_bytes=2_000_000, upload_dir=app.config["UPLOAD_DIR"])
+        challenge.cover_image_alt = "Bins in a courtyard"
+        db.session.commit()
+        return challenge.cover_image_hash
+
+
+def test_the_cover_image_follows_the_page_rules(app, make_challenge) -> None:
+    # S17: a draft's cover is for its staff only, and never cached.
+    public = make_challenge("open")
+    draft = make_challenge("draft")
+    digest = _store_cover(app, public["id"])
+    _store_cover(app, draft["id"])
+    anonymous = client_as(app, None)
+    html = anonymous.get(f"/challenges/{public['slug']}").get_data(as_text=True)
+    assert f'src="/challenges/{public["slug"]}/cover?v={digest[:16]}" alt="Bins in a courtyard"' in html
+    assert '<meta property="og:image" content="http://localhost/challenges/' in html
+    response = anonymous.get(f"/challenges/{public['slug']}/cover?v={digest[:16]}")
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    assert "immutable" in response.headers["Cache-Control"]
+    assert anonymous.get(f"/challenges/{draft['slug']}/cover").status_code == 404
+    staff = client_as(app, draft["org"]["owner"])
+    response = staff.get(f"/challenges/{draft['slug']}/cover")
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
+    assert anonymous.get(f"/challenges/{make_challenge('open')['slug']}/cover").status_code == 404  # none set
