@@ -139,10 +139,10 @@ def recent_results(*, limit: int = 6) -> list[Challenge]:
     return list(db.session.scalars(stmt))
 
 
-def organisation_challenges(organisation: Organisation, *, now: datetime) -> list[Challenge]:
-    """An organisation's public challenges for its page, closing soonest first."""
+def organisation_challenges(organisation: Organisation, *, now: datetime, limit: int = 12) -> list[Challenge]:
+    """An organisation's public challenges for its page, closing soonest first (the list has the rest)."""
     stmt = (select(Challenge).where(public_clause(), Challenge.organisation_id == organisation.id)
-            .options(*_card_options()).order_by(*_order("closing", now)))
+            .options(*_card_options()).order_by(*_order("closing", now)).limit(limit))
     return list(db.session.scalars(stmt))
 
 

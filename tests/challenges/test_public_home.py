@@ -69,6 +69,7 @@ def test_organisation_page_lists_its_public_challenges(app, make_org, make_chall
         assert f'href="/feeds/organisations/{org["slug"]}.atom"' in html.split("</head>")[0]
     anonymous = client_as(app, None).get(f"/organisations/{org['slug']}").get_data(as_text=True)
     assert "Log in to follow" in anonymous
+    assert f'href="/challenges/?organisation={org["slug"]}"' in anonymous
 
 
 def test_organisation_without_challenges_says_so(client, make_org) -> None:
