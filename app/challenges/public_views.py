@@ -26,7 +26,7 @@ from app.core.timeutil import as_utc, clock, zone
 from app.core.uploads import STORED_MIMETYPE, image_path
 from app.core.web import render_error
 from app.db import db
-from app.i18n import _, _l
+from app.i18n import _, _l, _n
 from app.organisations.models import Organisation
 
 from . import follows, queries
@@ -255,8 +255,9 @@ def index() -> Any:
     stmt = queries.public_challenges(filters, now=clock.now())
     pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False, count=True)
     if page > 1 and page > pagination.pages:
-        return render_error(400, _("There is no page %(page)d: this list has %(pages)d.",
-                                   page=page, pages=pagination.pages))
+        return render_error(400, _n("There is no page %(page)d: this list has only %(num)d page.",
+                                    "There is no page %(page)d: this list has only %(num)d pages.",
+                                    max(pagination.pages, 1), page=page))
     return render_template("challenges/list.html", form=form, pagination=pagination, filters=filters,
                            page_args=page_args(), filtered=queries.any_filter(filters))
 

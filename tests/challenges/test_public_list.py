@@ -242,3 +242,11 @@ def test_the_number_of_queries_does_not_grow_with_the_list(app, client, make_org
     assert few == many, (few, many)
     assert few_home == many_home
     assert many <= 8
+
+
+def test_a_page_past_the_end_says_how_many_there_are(client, catalogue) -> None:
+    response = client.get("/challenges/?page=7")
+    assert response.status_code == 400
+    assert "There is no page 7: this list has only 1 page." in response.get_data(as_text=True)
+    bad = client.get("/challenges/?page=abc").get_data(as_text=True)
+    assert "The page number must be a whole number from 1 upwards." in bad
