@@ -2,6 +2,7 @@
 SQL (a Hypothesis test over random timelines), the periodic task, and who may change state (S21)."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import product
@@ -398,3 +399,27 @@ def test_the_manage_page_shows_history_links_and_waiting_questions(app: Flask, c
     for endpoint in ("edit", "rubric", "preview", "attachments"):
         if f"challenges.{endpoint}" in app.view_functions:
             assert f'href="/challenges/{made["slug"]}/{endpoint}"' in html, endpoint
+
+
+def test_the_background_ticker_starts_once_as_a_daemon_and_stops(app: Flask, make_challenge) -> None:
+    from app.challenges.tasks import start_background_ticker
+
+    made = make_challenge("open")
+    with app.app_context():
+        clock.set(db.session.get(Challenge, made["id"]).deadline_at)
+    handle = start_background_ticker(app, interval=3600)
+    try:
+        assert handle.thread.daemon  # never keeps `flask serve` from exiting
+        assert start_background_ticker(app) is handle  # one per app
+        state = None
+        for _ in range(100):  # its first pass runs at once; wait for it, at most 10 s
+            with app.app_context():
+                state = db.session.get(Challenge, made["id"]).state
+                db.session.remove()
+            if state == S.CLOSED:
+                break
+            time.sleep(0.1)
+        assert state == S.CLOSED
+    finally:
+        handle.stop()
+    assert not handle.thread.is_alive()
