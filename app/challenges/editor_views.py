@@ -252,11 +252,10 @@ def rubric(slug: str) -> Any:
         return _render_rubric(challenge, form, rows)
     kept = [row for row in rows if not row.is_blank()]
     valid = all([row.validate() for row in kept])  # a list: every row is validated, every error shown
-    if not valid:
-        return _render_rubric(challenge, form, rows, 400)
     inputs = [row.to_input() for row in kept]
-    problems = services.rubric_problems(inputs)
-    if problems:
+    # The sum of the weights is reported together with the rows' own errors, once every weight is a number.
+    problems = services.rubric_problems(inputs) if all(isinstance(i.weight, int) for i in inputs) else {}
+    if not valid or problems:
         return _render_rubric(challenge, form, rows, 400, problems)
     try:
         entry = services.save_rubric(challenge=challenge, by=current_user, rows=inputs, reason=form.reason.data,

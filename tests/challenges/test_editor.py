@@ -444,6 +444,11 @@ def test_rubric_weights_must_add_up_to_100(app: Flask, now: datetime, client: Fl
     assert 'value="Feasibility"' in html
     assert 'value="40"' in html
     assert get_challenge(app, slug)["criteria"] == []
+    # The sum is reported together with a row's own error, so one round trip shows both.
+    rows = [("Impact", "50", "1", "5", ""), ("Feasibility", "40", "3", "2", "")]
+    html = html_of(post_form(f"/challenges/{slug}/rubric", rubric_data(rows)))
+    assert "they add up to 90" in field_error(html, "weights")
+    assert "greater than the lowest" in field_error(html, "criteria-1-scale_max")
 
 
 @pytest.mark.parametrize(("row", "field", "message"), [
