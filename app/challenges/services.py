@@ -20,6 +20,7 @@ from babel.numbers import format_decimal, format_percent
 from flask_babel import force_locale, get_locale
 from slugify import slugify
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
 from app.core.audit import record_event
@@ -322,7 +323,12 @@ def _tags_for(pairs: list[tuple[str, str]]) -> list[Tag]:
         tag = existing.get(slug)
         if tag is None:
             tag = Tag(slug=slug, name=name[:60])
-            db.session.add(tag)
+            try:
+                # A savepoint: if another editor created the same tag a moment ago, use theirs.
+                with db.session.begin_nested():
+                    db.session.add(tag)
+            except IntegrityError:
+                tag = db.session.scalars(select(Tag).where(Tag.slug == slug)).one()
             existing[slug] = tag
         tags.append(tag)
     return tags

@@ -830,6 +830,25 @@ def test_a_file_that_is_not_an_image_is_refused_as_cover(app: Flask, now: dateti
     assert f'value="{TITLE}"' in html_of(response)
 
 
+def test_an_oversized_cover_is_refused_at_the_field(app: Flask, now: datetime, client: FlaskClient,
+                                                    make_org: Callable[..., dict[str, Any]], login: Callable[..., Any],
+                                                    post_form: Callable[..., Any]) -> None:
+    import os
+
+    app.config["COVER_MAX_BYTES"] = 20_000  # S34
+    org = make_org()
+    login(org["owner"])
+    noise = io.BytesIO()
+    Image.frombytes("RGB", (200, 200), os.urandom(200 * 200 * 3)).save(noise, format="PNG")
+    assert len(noise.getvalue()) > 20_000
+    data = form_data(cover=(io.BytesIO(noise.getvalue()), "cover.png"), cover_alt="Noise")
+    response = post_form(f"/organisations/{org['slug']}/challenges/new", data, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "larger than" in field_error(html_of(response), "cover")
+    assert f'value="{TITLE}"' in html_of(response)
+    assert count(app, Challenge, Challenge.organisation_id == org["id"]) == 0
+
+
 def test_tags_are_shared_rows(app: Flask, now: datetime, make_org: Callable[..., dict[str, Any]],
                               login: Callable[..., Any], create_draft: Callable[..., str]) -> None:
     org = make_org()
