@@ -26,13 +26,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # -q belongs before the subcommand (pybabel's global option); catalogs that do not exist yet are
-# created by `make translations`, so a fresh checkout without them still runs.
+# created by `make translations`, so a fresh checkout without them still runs. --ignore-dirs:
+# by default pybabel skips every directory named "_*", so templates/_macros/ was never extracted.
 compile-translations: $(STAMP)
 	if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel -q compile -d translations; fi
 
 translations: $(STAMP)
 	$(BIN)/pybabel -q extract -F translations/babel.cfg -k _l -k lazy_gettext -k _n:1,2 --no-location \
-	  --sort-output --project="Concept Arena" -o translations/messages.pot .
+	  --ignore-dirs='.* ._ __pycache__' --sort-output --project="Concept Arena" -o translations/messages.pot .
 	for lang in da nb sv; do \
 	  test -f translations/$$lang/LC_MESSAGES/messages.po || \
 	    $(BIN)/pybabel -q init -i translations/messages.pot -d translations -l $$lang || exit 1; \
