@@ -60,7 +60,7 @@ def maybe_url(endpoint: str, **values: Any) -> str | None:
         return None
 
 
-def _labels() -> dict[str, Any]:
+def labels_context() -> dict[str, Any]:
     return {"STATE_LABELS": CHALLENGE_STATE_LABELS, "QUESTION_STATUS_LABELS": QUESTION_STATUS_LABELS,
             "link": maybe_url}
 
@@ -83,7 +83,7 @@ def _render_manage(challenge: Any, form: StateForm | None = None, status: int = 
         "challenges/manage.html", challenge=challenge, state=lifecycle.effective_state(challenge, now),
         stored_state=ChallengeState(challenge.state), steps=[s for s in steps if s is not ChallengeState.CANCELLED],
         can_cancel=ChallengeState.CANCELLED in steps, form=form or StateForm(), history=history,
-        changes=changes, pending=pending, refused=refused, **_labels()), status
+        changes=changes, pending=pending, refused=refused, **labels_context()), status
 
 
 @bp.get("/challenges/<slug>/manage")
@@ -98,6 +98,9 @@ def change_state(slug: str) -> Any:
     challenge = load_for_staff(slug)
     form = StateForm()
     if not form.validate_on_submit():
+        if form.to.errors:  # a hand-made request: the buttons always send a step
+            return _render_manage(challenge, StateForm(formdata=None), 400,
+                                  refused=_("Choose one of the steps below."))
         return _render_manage(challenge, form, 400)
     try:
         state_actions.change_state(challenge=challenge, to=form.to.data, by=current_user, now=clock.now(),
@@ -149,5 +152,5 @@ def dashboard(slug: str) -> Any:
         # The concepts issue fills this column: {challenge id: (drafts, submitted)}; 0 until then.
         concepts={}, org_followers=org_followers, staff=staff,
         can_edit=lambda c: can_edit_challenge(current_user, c),
-        can_create=can_create_challenge(current_user, organisation), total=len(challenges), **_labels())
+        can_create=can_create_challenge(current_user, organisation), total=len(challenges), **labels_context())
 

@@ -23,7 +23,7 @@ from app.extensions import client_ip, limiter
 from app.i18n import _
 
 from . import qa
-from .lifecycle_views import _labels, load_challenge, load_for_staff
+from .lifecycle_views import labels_context, load_challenge, load_for_staff
 from .manage_forms import AnnouncementForm, AnswerForm, DeclineForm, MergeForm, QuestionForm
 from .models import Challenge, Question, QuestionStatus
 from .views import bp
@@ -117,7 +117,7 @@ def _render_questions(challenge: Challenge, form: AnnouncementForm | None = None
     return render_template("challenges/qa_questions.html", challenge=challenge,
                            grouped=qa.questions_by_status(challenge), announcements=qa.announcements_of(challenge),
                            form=form or AnnouncementForm(), refused=refused, QuestionStatus=QuestionStatus,
-                           detail_url=_detail_url(challenge), **_labels()), status
+                           detail_url=_detail_url(challenge), **labels_context()), status
 
 
 @bp.get("/challenges/<slug>/questions")
@@ -154,7 +154,7 @@ def _render_question(challenge: Challenge, question: Question, *, answer: Answer
     return render_template("challenges/qa_question.html", challenge=challenge, question=question,
                            answer_form=answer, merge_form=merge, decline_form=decline, merged_into=merged_into,
                            refused=refused, QuestionStatus=QuestionStatus, detail_url=_detail_url(challenge),
-                           anchor=qa.question_anchor(question), **_labels()), status
+                           anchor=qa.question_anchor(question), **labels_context()), status
 
 
 @bp.get("/challenges/<slug>/questions/<int:question_id>")

@@ -35,6 +35,14 @@ def _counts(challenge_id: int) -> tuple[int, int]:
     return rows or 0, audits or 0
 
 
+def _in(app: Flask, locale: str, text: str, **values: Any) -> str:
+    """`text` as the app translates it for `locale` (emails go out in the recipient's language)."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale(locale):
+        return gettext(text, **values)
+
+
 def _follow(app: Flask, user_id: int, challenge_id: int) -> None:
     with app.app_context():
         db.session.add(Follow(user_id=user_id, challenge_id=challenge_id))
@@ -165,6 +173,7 @@ def test_tick_records_due_steps_once_and_tells_followers_once(app: Flask, make_c
         _follow(app, follower, made["id"])
     with app.app_context():
         deadline = db.session.get(Challenge, running["id"]).deadline_at
+        titles = {m["slug"]: db.session.get(Challenge, m["id"]).title for m in (scheduled, running)}
     clock.set(deadline + timedelta(minutes=1))  # `running` has closed; `scheduled` has opened
 
     runner = app.test_cli_runner()
@@ -189,12 +198,12 @@ def test_tick_records_due_steps_once_and_tells_followers_once(app: Flask, make_c
     send_outbox()
     mails = smtp_sink.to("follower@example.org")
     subjects = sorted(str(m["Subject"]) for m in mails)
-    assert len(subjects) == 2, subjects  # once each, however often the task runs
-    assert subjects[0].startswith("Now open for concepts:")
-    assert subjects[1].startswith("Submissions closed:")
+    assert len(subjects) == 2, subjects  # once each, however often the task runs; in Danish
+    assert subjects == sorted([_in(app, "da", "Now open for concepts: %(title)s", title=titles[scheduled["slug"]]),
+                               _in(app, "da", "Submissions closed: %(title)s", title=titles[running["slug"]])])
     assert all(m["Content-Language"] == "da" for m in mails)  # in the follower's language
     assert all(f"/challenges/{running['slug']}" in smtp_sink.text_of(m) for m in mails
-               if "closed" in str(m["Subject"]))
+               if titles[running["slug"]] in str(m["Subject"]))
 
 
 def test_the_background_ticker_survives_a_broken_database(app: Flask, make_challenge) -> None:
@@ -349,7 +358,7 @@ def test_cancelling_needs_a_reason_and_emails_followers_with_it(app: Flask, clie
     assert "There is no step for you to take now." in html
     send_outbox()
     [mail] = smtp_sink.to("fan@example.org")
-    assert str(mail["Subject"]).startswith("Cancelled:")
+    assert str(mail["Subject"]) == _in(app, "sv", "Cancelled: %(title)s", title=challenge.title)
     assert mail["Content-Language"] == "sv"
     assert reason in smtp_sink.text_of(mail)
 
@@ -423,3 +432,13 @@ def test_the_background_ticker_starts_once_as_a_daemon_and_stops(app: Flask, mak
     finally:
         handle.stop()
     assert not handle.thread.is_alive()
+
+
+def test_a_request_without_a_step_gets_400_and_changes_nothing(app: Flask, post_form, login, make_challenge) -> None:
+    made = make_challenge("closed")
+    login(made["org"]["owner"])
+    response = post_form(f"/challenges/{made['slug']}/state", {}, page=f"/challenges/{made['slug']}/manage")
+    assert response.status_code == 400
+    assert "Choose one of the steps below." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Challenge, made["id"]).state == S.CLOSED
