@@ -13,7 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.audit import record_event
 from app.db import db
@@ -82,11 +83,23 @@ def can_transition(challenge: Challenge, to: ChallengeState, now: datetime) -> b
     return ChallengeState(to) in TRANSITIONS[effective_state(challenge, now)]
 
 
+class TransitionConflictError(DomainError):
+    """Someone else (another worker, host or the periodic task) recorded a step first."""
+
+
 def _record(challenge: Challenge, to: ChallengeState, *, actor: Any | None, now: datetime,
             reason: str | None) -> None:
     from_state = ChallengeState(challenge.state)
-    challenge.state = to
-    challenge.state_changed_at = now
+    # A conditional UPDATE, so that two workers or hosts (or a request and the periodic task)
+    # racing to record the same step write it once: the loser matches no row and backs off.
+    result = db.session.execute(
+        update(Challenge).where(Challenge.id == challenge.id, Challenge.state == from_state.value)
+        .values(state=to.value, state_changed_at=now).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.refresh(challenge)
+        raise TransitionConflictError(_l("This challenge changed a moment ago. Please reload the page and try again."))
+    set_committed_value(challenge, "state", to)
+    set_committed_value(challenge, "state_changed_at", now)
     db.session.add(StateTransition(challenge_id=challenge.id, from_state=from_state.value, to_state=to.value,
                                    actor_id=getattr(actor, "id", None), reason=reason, at=now))
     record_event(actor=actor, action=f"challenge.{to.value}", object_type="challenge", object_id=challenge.id,
@@ -101,7 +114,10 @@ def catch_up(challenge: Challenge, *, now: datetime) -> ChallengeState:
         if target is current:
             return current
         step = S.OPEN if current is S.SCHEDULED else S.CLOSED
-        _record(challenge, step, actor=None, now=now, reason=None)
+        try:
+            _record(challenge, step, actor=None, now=now, reason=None)
+        except TransitionConflictError:
+            continue  # another worker recorded it; the refreshed row tells where we are
 
 
 def transition(challenge: Challenge, to: ChallengeState, *, actor: Any, now: datetime,
