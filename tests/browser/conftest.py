@@ -65,6 +65,12 @@ def audit(axe_check: Callable[[Any, str], None], shot: Callable[[Any, str], Path
     return _audit
 
 
+def follow(page: Any, selector: str) -> None:
+    """Click the first link or button matching `selector` and wait for the page it loads."""
+    with page.expect_navigation():
+        page.locator(selector).first.click()
+
+
 def submit(page: Any, form: str = "main form") -> None:
     """Press the submit button of the first `form` in the page and wait for the page it loads."""
     with page.expect_navigation():

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from .conftest import NEW_PASSWORD, submit
+from .conftest import NEW_PASSWORD, follow, submit
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def test_sign_up_verify_log_in_with_no_axe_violations(
     page.goto(live_server + "/")
     audit(page, f"journey {lang}: home, signed out", lang=lang)
 
-    page.locator(".account-nav a[href='/account/signup']").click()
+    follow(page, ".account-nav a[href='/account/signup']")
     audit(page, f"journey {lang}: sign-up, empty", lang=lang)
     assert page.locator("h1").inner_text() == in_language(app, lang, "Sign up")
     assert page.locator(f".language-switcher button[value={lang}]").get_attribute("aria-current") == "true"
@@ -74,11 +74,10 @@ def test_sign_up_verify_log_in_with_no_axe_violations(
     assert page.locator(".account-nav form button").is_visible()  # "Log out": signed in
     audit(page, f"journey {lang}: home, signed in", lang=lang)
 
-    page.locator(".account-nav a[href='/account/']").click()
+    follow(page, ".account-nav a[href='/account/']")
     assert page.url.endswith("/account/")
     audit(page, f"journey {lang}: account page", lang=lang)
 
-    page.locator(".account-nav form button").click()
-    page.wait_for_load_state()
+    follow(page, ".account-nav form button")
     assert page.locator(".account-nav a[href='/account/login']").is_visible()
     audit(page, f"journey {lang}: home, after logging out (flash)", lang=lang)

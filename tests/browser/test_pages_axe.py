@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import log_in, submit
+from .conftest import follow, log_in, submit
 
 pytestmark = pytest.mark.browser
 
@@ -146,12 +146,10 @@ def test_organisation_and_admin_pages(live_server: str, new_page: Callable[..., 
         admin.goto(live_server + path)
         audit(admin, f"admin: {label}")
     admin.goto(live_server + "/admin/users?q=owner")
-    admin.locator("main a[href^='/admin/users/']").first.click()
-    admin.wait_for_load_state()
+    follow(admin, "main a[href^='/admin/users/']")
     audit(admin, "admin: user detail")
     admin.goto(live_server + "/admin/organisations")
-    admin.locator("main a[href^='/admin/organisations/']").first.click()
-    admin.wait_for_load_state()
+    follow(admin, "main a[href^='/admin/organisations/']")
     audit(admin, "admin: application detail")
     submit(admin, "main form.stacked")  # reject without a reason
     assert admin.locator("#error-summary").count() == 1
@@ -223,6 +221,5 @@ class TestDemoMailbox:
         assert send_outbox() == 1
         page.goto(live_server + "/dev/mailbox/")
         audit(page, "demo: mailbox, one message")
-        page.locator("main a[href^='/dev/mailbox/']").first.click()
-        page.wait_for_load_state()
+        follow(page, "main a[href^='/dev/mailbox/']")
         audit(page, "demo: mailbox message")
