@@ -36,25 +36,26 @@ def assert_no_sideways_scroll(page: Any, label: str) -> None:
         f"too wide: {m['wide']}")
 
 
-def test_main_pages_reflow_at_320_px(live_server: str, new_page: Callable[..., Any],
+@pytest.mark.parametrize("lang", ["en", "da"])  # Danish has the longer words
+def test_main_pages_reflow_at_320_px(lang: str, live_server: str, new_page: Callable[..., Any],
                                      make_user: Callable[..., int], shot: Callable[..., Any]) -> None:
-    make_user("narrow@example.org", display_name="Narrow Screen")
-    page = new_page("en", viewport=NARROW)
+    make_user("narrow@example.org", display_name="Narrow Screen", locale=lang)
+    page = new_page(lang, viewport=NARROW)
     for path in ("/", "/account/login", "/account/signup", "/account/password/forgot", "/accessibility",
                  "/privacy", "/terms", "/organisations/", "/no-such-page"):
         page.goto(live_server + path)
-        assert_no_sideways_scroll(page, f"signed out {path}")
+        assert_no_sideways_scroll(page, f"{lang}, signed out {path}")
     page.goto(live_server + "/account/signup")
     submit(page)
-    assert_no_sideways_scroll(page, "sign-up with errors")
-    shot(page, "reflow 320px: sign-up with errors")
+    assert_no_sideways_scroll(page, f"{lang}, sign-up with errors")
+    shot(page, f"reflow 320px {lang}: sign-up with errors")
 
     log_in(page, live_server, "narrow@example.org")
     for path in ("/", "/account/", "/account/password", "/account/email", "/organisations/new"):
         page.goto(live_server + path)
-        assert_no_sideways_scroll(page, f"signed in {path}")
+        assert_no_sideways_scroll(page, f"{lang}, signed in {path}")
     page.goto(live_server + "/")
-    shot(page, "reflow 320px: home signed in")
+    shot(page, f"reflow 320px {lang}: home signed in")
 
 
 @pytest.mark.parametrize("lang", ["en", "da"])
