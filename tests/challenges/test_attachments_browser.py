@@ -10,8 +10,9 @@ PASSWORD = "correct horse battery staple"
 
 def _log_in(page, base: str, email: str) -> None:
     page.goto(base + "/account/login")
-    page.get_by_label("Email").first.fill(email)
-    page.get_by_label("Password").first.fill(PASSWORD)
+    # By the field ids: the labels are in the page's language ("E-mail" in Danish).
+    page.locator("main input[name=email]").fill(email)
+    page.locator("main input[name=password]").fill(PASSWORD)
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
 

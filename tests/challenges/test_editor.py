@@ -257,7 +257,7 @@ def test_prize_money_is_typed_in_the_locale(locale: str, typed: str, minor: int,
 
 @pytest.mark.parametrize(("locale", "typed", "message"), [
     ("en", "50.000,00", "Enter the prize money as a number"),    # Danish grouping in English is refused
-    ("da", "50,000.00", "Enter the prize money as a number"),
+    ("da", "50,000.00", "Skriv præmiesummen som et tal"),      # the Danish catalog's message
     ("en", "-5", "cannot be negative"),
     ("en", "lots", "Enter the prize money as a number"),
     ("en", "1e6", "Enter the prize money as a number"),
@@ -649,7 +649,7 @@ def test_amendment_after_publishing_is_logged_and_emailed_in_each_language(
     da_html = da_mail.get_body(preferencelist=("html",)).get_content()
     assert 'lang="da"' in da_html
     assert "75.000,00" in da_html
-    assert "Before:" in da_html
+    assert "Før:" in da_html  # the Danish catalog's "Before:"
 
 
 def _current_form(client: FlaskClient, url: str, **overrides: Any) -> dict[str, Any]:
