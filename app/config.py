@@ -114,6 +114,8 @@ def load_config(env: str | None = None) -> dict[str, Any]:
         # Passwords (S01)
         "PASSWORD_MIN_LENGTH": int(os.environ.get("PASSWORD_MIN_LENGTH", "12")),
         "PASSWORD_MAX_LENGTH": 1024,
+        "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "47104")),
+        "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "2")),
         # Terms and privacy notice versions (P04): bump to ask everyone to accept again.
         "TERMS_VERSION": os.environ.get("TERMS_VERSION", "2026-11"),
         "PRIVACY_VERSION": os.environ.get("PRIVACY_VERSION", "2026-11"),
@@ -143,6 +145,8 @@ def check_production(cfg: dict[str, Any]) -> None:
         problems.append("TRUSTED_HOSTS must list the host names the site answers to")
     if not str(cfg.get("BASE_URL", "")).startswith("https://"):
         problems.append("BASE_URL must be the site's https:// address")
+    if int(cfg.get("ARGON2_MEMORY_COST", 0)) < 47104 or int(cfg.get("ARGON2_TIME_COST", 0)) < 1:
+        problems.append("ARGON2_MEMORY_COST must be at least 47104 (KiB) and ARGON2_TIME_COST at least 1")
     if cfg.get("DEMO_MODE"):
         problems.append("DEMO_MODE must be off")
     if not cfg.get("SESSION_COOKIE_SECURE"):

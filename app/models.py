@@ -1,10 +1,8 @@
 """Imports every model so that metadata and relationships are complete (Alembic reads this)."""
 from app.accounts.models import TermsAcceptance, User, UserSession  # noqa: F401
-from app.core.audit import AuditEvent  # noqa: F401
-from app.mail.models import OutboxMessage  # noqa: F401
-from app.organisations.models import Invitation, Membership, Organisation  # noqa: F401
 from app.challenges.models import (  # noqa: F401
     Announcement,
+    Challenge,  # noqa: F401
     ChallengeAttachment,
     ChallengeSDG,
     ChangeLogEntry,
@@ -14,4 +12,6 @@ from app.challenges.models import (  # noqa: F401
     StateTransition,
     Tag,
 )
-from app.challenges.models import Challenge  # noqa: F401
+from app.core.audit import AuditEvent  # noqa: F401
+from app.mail.models import OutboxMessage  # noqa: F401
+from app.organisations.models import Invitation, Membership, Organisation  # noqa: F401

@@ -117,6 +117,9 @@ def _base_config(url: str, tmp: Path, mail_port: int) -> dict[str, Any]:
         "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
         "RATELIMIT_STORAGE_URI": "memory://",
         "DEMO_MODE": False,
+        # Cheap hashes keep a login at a millisecond; tests of the real cost set it back (S03).
+        "ARGON2_MEMORY_COST": 1024,
+        "ARGON2_TIME_COST": 1,
     }
 
 
@@ -217,10 +220,10 @@ _HASHES: dict[str, str] = {}
 
 
 def password_hash_for(password: str) -> str:
-    from app.accounts.passwords import hash_password
+    from argon2 import PasswordHasher
 
-    if password not in _HASHES:
-        _HASHES[password] = hash_password(password)
+    if password not in _HASHES:  # the tests' cost (see _base_config); the app never rehashes it
+        _HASHES[password] = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
     return _HASHES[password]
 
 

@@ -6,28 +6,44 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash
 
-# OWASP/ASVS Appendix C: argon2id, m >= 47104 KiB (46 MiB), t >= 1, p = 1; we use m=47104, t=2.
-_hasher = PasswordHasher(time_cost=2, memory_cost=47104, parallelism=1)
-# A fixed hash to verify against when the account does not exist, so the time spent is the same (S05).
-_DUMMY_HASH = _hasher.hash("concept-arena-timing-equaliser")
+# OWASP/ASVS Appendix C: argon2id, m >= 47104 KiB (46 MiB), t >= 1, p = 1; we default to m=47104, t=2.
+# ARGON2_MEMORY_COST / ARGON2_TIME_COST may raise them; production refuses lower values (config.py).
+DEFAULT_MEMORY_COST = 47104
+DEFAULT_TIME_COST = 2
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(time_cost: int, memory_cost: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=1)
+    # A hash to verify against when the account does not exist, at the same cost as a real one (S05).
+    return hasher, hasher.hash("concept-arena-timing-equaliser")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    if has_app_context():
+        return _hasher_for(int(current_app.config.get("ARGON2_TIME_COST", DEFAULT_TIME_COST)),
+                           int(current_app.config.get("ARGON2_MEMORY_COST", DEFAULT_MEMORY_COST)))
+    return _hasher_for(DEFAULT_TIME_COST, DEFAULT_MEMORY_COST)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(stored: str | None, password: str) -> bool:
     """Check `password` exactly as typed (no strip, no case change: S02). Unknown users cost the same."""
     if not stored:
+        hasher, dummy = _hasher()
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password + "x")
+            hasher.verify(dummy, password + "x")
         return False
     if stored.startswith(("scrypt:", "pbkdf2:")):  # legacy Werkzeug hashes, upgraded at login (S03)
         return check_password_hash(stored, password)
     try:
-        return _hasher.verify(stored, password)
+        return _hasher()[0].verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -36,7 +52,7 @@ def needs_rehash(stored: str) -> bool:
     if not stored.startswith("$argon2"):
         return True
     try:
-        return _hasher.check_needs_rehash(stored)
+        return _hasher()[0].check_needs_rehash(stored)
     except InvalidHashError:
         return True
 
