@@ -91,6 +91,7 @@ def test_a_safe_production_configuration_starts(make_prod_app) -> None:
     ("TRUSTED_HOSTS", " , ", "TRUSTED_HOSTS"),
     ("BASE_URL", "http://concept-arena.example", "BASE_URL"),
     ("DEMO_MODE", "1", "DEMO_MODE"),
+    ("ARGON2_MEMORY_COST", "1024", "ARGON2_MEMORY_COST"),  # S03: below ASVS Appendix C
 ])
 def test_unsafe_production_settings_refuse_to_start(make_prod_app, prod_env, name, value, complaint) -> None:
     # S39
