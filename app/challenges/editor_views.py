@@ -141,7 +141,9 @@ def _render_edit(challenge: Challenge, form: Any, status: int = 200, publish_fai
 @login_required
 def create(org_slug: str) -> Any:
     organisation = _load_organisation(org_slug)
-    form = ChallengeForm(data=None if request.method == "POST" else {"timezone": organisation.timezone},
+    # A new challenge starts in the organisation's time zone and in the language its author uses.
+    defaults = {"timezone": organisation.timezone, "language": _default_language(organisation)}
+    form = ChallengeForm(data=None if request.method == "POST" else defaults,
                          current_timezone=organisation.timezone)
     status = 200
     if form.validate_on_submit():
@@ -161,6 +163,13 @@ def create(org_slug: str) -> Any:
         status = 400
     return render_template("challenges/edit_new.html", organisation=organisation, form=form,
                            zone=form.timezone.data or organisation.timezone, **_labels()), status
+
+
+def _default_language(organisation: Any) -> str:
+    locale = str(get_locale() or "en")
+    if locale != "en":
+        return locale
+    return {"DK": "da", "NO": "nb", "SE": "sv"}.get(str(organisation.country), "en")
 
 
 @bp.route("/challenges/<slug>/edit", methods=["GET", "POST"])

@@ -990,3 +990,17 @@ def test_publish_without_csrf_is_refused(app: Flask, now: datetime, client: Flas
     login(challenge["org"]["owner"])
     assert client.post(f"/challenges/{challenge['slug']}/publish").status_code == 400  # S23
     assert get_challenge(app, challenge["slug"])["state"] == ChallengeState.DRAFT.value
+
+
+def test_a_new_challenge_defaults_to_the_authors_language(app: Flask, client: FlaskClient,
+                                                          make_org: Callable[..., dict[str, Any]],
+                                                          login: Callable[..., Any]) -> None:
+    org = make_org()
+    login(org["owner"])
+    html = client.get(f"/organisations/{org['slug']}/challenges/new", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+    assert re.search(r"<option[^>]* selected value=\"da\">", html)  # a Danish municipality
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    client.post("/language", data={"lang": "sv", "csrf_token": token})
+    html = client.get(f"/organisations/{org['slug']}/challenges/new").get_data(as_text=True)
+    assert re.search(r"<option[^>]* selected value=\"sv\">", html)
