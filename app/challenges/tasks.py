@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 
 from flask import Flask
 
+from app.core.background import BackgroundLoop, run_periodic, start_background_loop
 from app.core.timeutil import utcnow
 from app.db import db
 
@@ -41,40 +41,13 @@ def tick(app: Flask) -> int:
 
 def run_ticker(app: Flask, *, interval: float = TICK_INTERVAL, stop: threading.Event | None = None,
                iterations: int = 0) -> None:
-    """Tick every `interval` seconds until `stop` is set (or `iterations` ticks ran). A failing
-    tick (database down) is logged and tried again next time: the loop, and the server, live on."""
-    stop = stop or threading.Event()
-    done = 0
-    while not stop.is_set():
-        try:
-            tick(app)
-        except Exception:  # noqa: BLE001  keep the loop (and the server beside it) alive
-            log.exception("challenges: the periodic task failed; trying again in %s s", interval)
-        done += 1
-        if iterations and done >= iterations:
-            break
-        stop.wait(interval)
+    """Tick every `interval` seconds until `stop` is set (or `iterations` ticks ran)."""
+    run_periodic(lambda: tick(app), name="challenge-ticker", interval=interval, stop=stop, iterations=iterations)
 
 
-@dataclass
-class BackgroundTicker:
-    thread: threading.Thread
-    stop_event: threading.Event
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout)
+BackgroundTicker = BackgroundLoop
 
 
-def start_background_ticker(app: Flask, *, interval: float = TICK_INTERVAL) -> BackgroundTicker:
+def start_background_ticker(app: Flask, *, interval: float = TICK_INTERVAL) -> BackgroundLoop:
     """Run the periodic task in a daemon thread beside `flask serve`. Started once per app."""
-    existing = app.extensions.get("challenge_ticker")
-    if isinstance(existing, BackgroundTicker) and existing.thread.is_alive():
-        return existing
-    stop = threading.Event()
-    thread = threading.Thread(target=run_ticker, args=(app,), kwargs={"interval": interval, "stop": stop},
-                              name="challenge-ticker", daemon=True)
-    handle = BackgroundTicker(thread=thread, stop_event=stop)
-    app.extensions["challenge_ticker"] = handle
-    thread.start()
-    return handle
+    return start_background_loop(app, name="challenge-ticker", job=lambda: tick(app), interval=interval)

@@ -35,6 +35,7 @@ from flask import Flask
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.core.background import BackgroundLoop, run_periodic, start_background_loop
 from app.core.timeutil import utcnow
 from app.db import db
 
@@ -363,45 +364,19 @@ def status_counts(app: Flask) -> dict[str, int]:
 def run_worker(app: Flask, *, interval: float = 2.0, iterations: int = 0,
                stop: threading.Event | None = None,
                on_batch: Callable[[int], None] | None = None) -> None:
-    """Send batches every `interval` seconds until `stop` is set (or `iterations` batches ran).
+    """Send batches every `interval` seconds until `stop` is set (or `iterations` batches ran)."""
+    def batch() -> None:
+        sent = send_pending(app)
+        if on_batch is not None:
+            on_batch(sent)
 
-    A failing batch (database down, bad configuration) is logged and retried: the loop never dies.
-    """
-    stop = stop or threading.Event()
-    done = 0
-    while not stop.is_set():
-        try:
-            sent = send_pending(app)
-            if on_batch is not None:
-                on_batch(sent)
-        except Exception:  # noqa: BLE001  keep the loop (and the server beside it) alive
-            log.exception("outbox sender: batch failed; trying again in %s s", interval)
-        done += 1
-        if iterations and done >= iterations:
-            break
-        stop.wait(interval)
+    run_periodic(batch, name="outbox-sender", interval=interval, stop=stop, iterations=iterations)
 
 
-@dataclass
-class BackgroundSender:
-    thread: threading.Thread
-    stop_event: threading.Event
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout)
+BackgroundSender = BackgroundLoop
 
 
-def start_background_sender(app: Flask, *, interval: float = 2.0) -> BackgroundSender:
+def start_background_sender(app: Flask, *, interval: float = 2.0) -> BackgroundLoop:
     """Run the sender in a daemon thread beside `flask serve` (make run). Started once per app."""
-    existing = app.extensions.get("outbox_sender")
-    if isinstance(existing, BackgroundSender) and existing.thread.is_alive():
-        return existing
-    stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(app,), kwargs={"interval": interval, "stop": stop},
-                              name="outbox-sender", daemon=True)
-    handle = BackgroundSender(thread=thread, stop_event=stop)
-    app.extensions["outbox_sender"] = handle
-    thread.start()
-    return handle
+    return start_background_loop(app, name="outbox-sender", job=lambda: send_pending(app), interval=interval)
 
