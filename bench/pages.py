@@ -1,22 +1,30 @@
 #!/usr/bin/env python3
 """How fast our pages are next to the ceiling: a bare Flask page on the same gunicorn settings.
 
-    .venv/bin/python bench/pages.py [--users 1000] [--orgs 200] [--runs 3] [--duration 5]
+    .venv/bin/python bench/pages.py [--users 1000] [--orgs 200] [--challenges 1000] [--runs 3]
+                                    [--duration 5]
                                     [--database postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 What it does, all on 127.0.0.1 and inside a temporary directory it removes afterwards:
 1. makes a fresh database (a SQLite file, or with --database a scratch database created on that
    PostgreSQL server and dropped afterwards), migrates it with `flask db upgrade`, and seeds N users
    and M organisations with bulk inserts (one password hash computed once);
-2. counts the SQL statements each page issues, in a test-client pass;
+2. seeds a tenth of the public challenges (every public state, from timelines around now; tags,
+   SDGs, a rubric; questions, announcements and a change log on every tenth), counts the SQL
+   statements each page issues in a test-client pass, seeds the rest and counts again: the counts
+   must not grow with the number of challenges, nor with the cards a page lists (one organisation's
+   short list is counted next to the full page of 20);
 3. serves the app (`gunicorn wsgi:app`) and a bare Flask app rendering a small template
    (`bench/bare_app.py`) with the same settings: sync workers, 127.0.0.1, a free port;
-4. drives each with `wrk` (or a slower Python client when wrk is missing) several times, in
-   rounds that interleave bare / home / login so that machine noise hits all three alike;
+4. drives each page (home, login, the challenge list plain and filtered+sorted, a challenge page)
+   with `wrk` (or a slower Python client when wrk is missing) several times, in rounds that
+   interleave the bare page and ours so that machine noise hits all of them alike;
 5. prints requests per second, p50/p95 latency, the ratio to the bare page (median of the per-round
-   ratios), queries per request and the workers' peak memory (VmHWM), and a one-line summary.
+   ratios), queries per request at both sizes, the workers' peak memory (VmHWM) and the load
+   average, and a one-line summary.
 
 The machines are shared and noisy: trust the ratios more than the absolute figures.
+bench/profile_pages.py seeds the same data and shows where a page's time goes, in-process.
 """
 from __future__ import annotations
 
@@ -44,7 +52,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 BIN = Path(sys.executable).parent
-PAGES = {"home": "/", "login": "/account/login"}
+# The pages measured under load (the challenge page's slug is filled in after seeding), and a page
+# counted only: one organisation's list, with a handful of cards where the full list has 20.
+PAGES = {"home": "/", "login": "/account/login", "list": "/challenges/",
+         "filtered": "/challenges/?status=open&sort=prize", "challenge": "/challenges/{slug}"}
+COUNT_ONLY = {"list_org": "/challenges/?organisation=bench-org-0"}
 
 # wrk prints p50/75/90/99 only; this script reports the exact figures we want, in microseconds.
 WRK_SCRIPT = """
@@ -94,6 +106,30 @@ def make_database(tmp: Path, admin_url: str | None) -> tuple[str, Any]:
         admin.dispose()
 
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def prepare(tmp: Path, admin_url: str | None) -> tuple[dict[str, str], Any]:
+    """A fresh, migrated database and the environment the app runs with (also set in os.environ,
+    before the app is imported). Returns the environment and the database's cleanup function."""
+    url, drop_db = make_database(tmp, admin_url)
+    instance = tmp / "instance"
+    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url, "INSTANCE_PATH": str(instance),
+           "SECRET_KEY": secrets.token_urlsafe(48), "DEMO_MODE": "0", "FLASK_DEBUG": "0",
+           "SEARCH_INDEX_DIR": str(instance / "index"), "UPLOAD_DIR": str(instance / "uploads"),
+           "MAILBOX_DIR": str(instance / "mailbox"), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("REDIS_URL", None)
+    os.environ.update(env)  # before importing app: config reads the environment at import
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    started = time.perf_counter()
+    try:
+        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                       capture_output=True, timeout=180)
+    except BaseException:
+        drop_db()
+        raise
+    log(f"migrated {'PostgreSQL' if admin_url else 'SQLite'} in {time.perf_counter() - started:.1f} s")
+    return env, drop_db
 
 
 def seed(n_users: int, n_orgs: int) -> Any:
@@ -148,35 +184,183 @@ def seed(n_users: int, n_orgs: int) -> Any:
     return app
 
 
-def count_queries(app: Any) -> dict[str, tuple[int, int]]:
-    """SQL queries per request for each page (second request, after warm-up), and the status."""
+TAG_NAMES = ("Recycling", "Mobility", "Elderly care", "Schools", "Energy", "Water", "Housing", "Loneliness",
+             "Food waste", "Public health", "Biodiversity", "Tourism", "Digital services", "Culture",
+             "Climate adaptation", "Jobs", "Integration", "Sport", "Libraries", "Harbours", "Cycling",
+             "Waste", "Circular economy", "Rural life", "Safety", "Winter", "Youth", "Procurement",
+             "Open data", "Democracy")
+STATE_PATTERN = ("open", "open", "open_by_clock", "scheduled", "closed_by_clock", "closed", "judging",
+                 "results", "archived", "cancelled")
+
+
+def seed_challenges(app: Any, start: int, count: int, *, now: Any = None) -> str:
+    """Bulk-insert `count` public challenges (numbered from `start`) across the approved organisations,
+    in every public state (timelines relative to now), with tags, SDGs, a three-criterion rubric,
+    and on every tenth one questions, announcements and a change log entry.
+
+    Returns the slug of the richest one (the first open challenge with Q&A), for the challenge page."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert, select
+
+    from app.accounts.models import User
+    from app.challenges.models import (
+        Announcement,
+        Challenge,
+        ChallengeSDG,
+        ChangeLogEntry,
+        Criterion,
+        Question,
+        Tag,
+        challenge_tags,
+    )
+    from app.core.timeutil import utcnow
+    from app.db import db
+    from app.organisations.models import Organisation, OrganisationStatus
+
+    now = now or utcnow()
+    day = timedelta(days=1)
+    languages, currencies = ("en", "da", "nb", "sv"), ("DKK", "NOK", "SEK", "EUR")
+    eligibility = (["anyone"], ["student"], ["student", "young_professional"], ["startup", "young_professional"])
+    with app.app_context():
+        org_ids = db.session.scalars(select(Organisation.id).where(
+            Organisation.status == OrganisationStatus.APPROVED).order_by(Organisation.id)).all()
+        user_ids = db.session.scalars(select(User.id).order_by(User.id).limit(50)).all()
+        tag_ids = db.session.scalars(select(Tag.id).order_by(Tag.id)).all()
+        if not tag_ids:
+            db.session.execute(insert(Tag), [{"slug": name.lower().replace(" ", "-"), "name": name}
+                                             for name in TAG_NAMES])
+            tag_ids = db.session.scalars(select(Tag.id).order_by(Tag.id)).all()
+        rows = []
+        for i in range(start, start + count):
+            kind = STATE_PATTERN[i % len(STATE_PATTERN)]
+            spread = (i * 37 % 60) * day + (i % 97) * timedelta(minutes=13)
+            if kind == "scheduled":
+                opens, deadline, state = now + 2 * day + spread, now + 30 * day + spread, "scheduled"
+            elif kind in ("open", "open_by_clock"):
+                opens, deadline = now - 10 * day - spread, now + day + spread
+                state = "open" if kind == "open" else "scheduled"
+            elif kind == "closed_by_clock":
+                opens, deadline, state = now - 40 * day - spread, now - day - spread / 30, "open"
+            else:
+                opens = now - 120 * day - spread
+                deadline = opens + 30 * day
+                state = {"closed": "closed", "judging": "judging", "results": "results",
+                         "archived": "archived", "cancelled": "cancelled"}[kind]
+            lang = languages[i % 4]
+            prize = ((i * 7919) % 200 + 1) * 1000
+            split = ([100], [60, 40], [50, 30, 20])[i % 3]
+            rows.append({
+                "organisation_id": org_ids[i % len(org_ids)], "slug": f"bench-challenge-{i:05d}",
+                "title": f"Bench challenge {i}: how can we cut {TAG_NAMES[i % len(TAG_NAMES)].lower()} costs?",
+                "summary": "A benchmark challenge with a summary of about the length a real one has, shown on "
+                           "every card in the lists.",
+                "problem_md": "## The problem\n\nWe want **fewer** trips and *better* service.\n\n"
+                              "- one point\n- another point\n\nSee [our site](https://example.org).\n" * 3,
+                "background_md": "Some background, with a list:\n\n1. first\n2. second\n",
+                "language": lang, "prize_minor": prize * 100, "currency": currencies[i % 4],
+                "prize_count": len(split), "prize_split": split, "eligibility": eligibility[i % 4],
+                "allow_individuals": i % 5 != 0, "allow_teams": True, "max_team_size": 2 + i % 5,
+                "timezone": ("Europe/Copenhagen", "Europe/Oslo", "Europe/Stockholm", "Europe/Helsinki")[i % 4],
+                "opens_at": opens, "deadline_at": deadline, "judging_ends_at": deadline + 14 * day,
+                "results_at": deadline + 21 * day if state in ("results", "archived") else None,
+                "state": state, "state_changed_at": min(opens, now), "published_at": opens - 7 * day,
+                "cancel_reason": "The budget was cut." if state == "cancelled" else None,
+                "created_by_id": user_ids[i % len(user_ids)] if user_ids else None,
+                "created_at": opens - 8 * day, "updated_at": opens - 7 * day,
+            })
+        db.session.execute(insert(Challenge), rows)
+        ids = dict(db.session.execute(select(Challenge.slug, Challenge.id).where(
+            Challenge.slug.in_([r["slug"] for r in rows]))).all())
+        numbered = [(i, ids[f"bench-challenge-{i:05d}"]) for i in range(start, start + count)]
+        db.session.execute(insert(challenge_tags), [
+            {"challenge_id": cid, "tag_id": tag_ids[(i * 7 + k * 11) % len(tag_ids)]}
+            for i, cid in numbered for k in range(1 + i % 3)])
+        db.session.execute(insert(ChallengeSDG), [
+            {"challenge_id": cid, "goal": 1 + (i * 5 + k * 6) % 17} for i, cid in numbered for k in range(1 + i % 3)])
+        anchors = {"1": "Not shown", "3": "Partly shown", "5": "Convincingly shown"}
+        db.session.execute(insert(Criterion), [
+            {"challenge_id": cid, "position": k, "name": name, "description": f"How well the concept does {name}.",
+             "weight": weight, "scale_min": 1, "scale_max": 5, "anchors": anchors}
+            for _i, cid in numbered for k, (name, weight) in enumerate(
+                (("impact", 40), ("feasibility", 35), ("originality", 25)))])
+        rich = [(i, cid) for i, cid in numbered if i % 10 == 0]
+        if rich and user_ids:
+            db.session.execute(insert(Question), [
+                {"challenge_id": cid, "asked_by_id": user_ids[(i + k) % len(user_ids)],
+                 "body": f"Question {k} about challenge {i}: may we use open data from the municipality?",
+                 "status": "answered" if k < 4 else "pending",
+                 "answer": "Yes, **any** open data. See the attachments." if k < 4 else None,
+                 "answered_by_id": user_ids[0] if k < 4 else None,
+                 "answered_at": now - (k + 1) * day if k < 4 else None, "created_at": now - (k + 2) * day}
+                for i, cid in rich for k in range(5)])
+            db.session.execute(insert(Announcement), [
+                {"challenge_id": cid, "author_id": user_ids[0], "title": f"Announcement {k}",
+                 "body_md": "An *update* for everyone taking part.", "created_at": now - (k + 1) * day}
+                for _i, cid in rich for k in range(2)])
+            db.session.execute(insert(ChangeLogEntry), [
+                {"challenge_id": cid, "changes": {"deadline_at": {"old": "1 March", "new": "8 March"}},
+                 "reason": "More time after the questions.", "is_rubric_amendment": False,
+                 "actor_id": user_ids[0], "created_at": now - 3 * day}
+                for _i, cid in rich])
+        db.session.commit()
+        db.engine.dispose()
+    return "bench-challenge-00000"
+
+
+@dataclass
+class Count:
+    queries: int
+    status: int
+    items: int  # challenges linked from the page (cards and result lists)
+
+
+CHALLENGE_LINK = re.compile(r'href="/challenges/(bench-challenge-\d+)"')
+
+
+def count_queries(app: Any, pages: dict[str, str]) -> dict[str, Count]:
+    """SQL statements per request for each page (second request, after warm-up), its status, and
+    how many challenges it lists. Transaction control (BEGIN/COMMIT/ROLLBACK) is not counted."""
     from sqlalchemy import event
 
     from app.db import db
 
-    counts: dict[str, tuple[int, int]] = {}
+    counts: dict[str, Count] = {}
     with app.app_context():
         engine = db.engine
     seen = [0]
 
     def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        # Transaction control (our SQLite BEGIN IMMEDIATE/BEGIN, COMMIT) is not a query.
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
             seen[0] += 1
 
     event.listen(engine, "before_cursor_execute", _count)
     try:
         client = app.test_client()
-        for name, path in PAGES.items():
+        for name, path in pages.items():
             client.get(path, headers={"Host": "127.0.0.1"})
             seen[0] = 0
             response = client.get(path, headers={"Host": "127.0.0.1"})
-            counts[name] = (seen[0], response.status_code)
+            items = len(set(CHALLENGE_LINK.findall(response.get_data(as_text=True))))
+            counts[name] = Count(seen[0], response.status_code, items)
     finally:
         event.remove(engine, "before_cursor_execute", _count)
         with app.app_context():
             db.engine.dispose()
     return counts
+
+
+def analyze(app: Any) -> None:
+    """Fresh planner statistics after the bulk load (autovacuum would do it soon on a real server)."""
+    from sqlalchemy import text
+
+    from app.db import db
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))
+        db.engine.dispose()
 
 
 # ---------------------------------------------------------------- servers
@@ -311,6 +495,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--orgs", type=int, default=200)
+    parser.add_argument("--challenges", type=int, default=1000,
+                        help="public challenges seeded; queries are also counted with a tenth of them")
     parser.add_argument("--runs", type=int, default=3, help="rounds of measurement; medians are reported")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of load per page per round")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (both servers)")
@@ -323,6 +509,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.runs < 1 or args.duration <= 0:
         parser.error("--runs must be >= 1 and --duration > 0")
+    if args.challenges < 10 or args.orgs < 1 or args.users < 1:
+        parser.error("--challenges must be >= 10, --orgs and --users >= 1")
 
     use_wrk = shutil.which("wrk") is not None
     if not use_wrk:
@@ -335,27 +523,27 @@ def main() -> int:
     servers: list[Server] = []
     drop_db = lambda: None  # noqa: E731
     try:
-        url, drop_db = make_database(tmp, args.database)
-        instance = tmp / "instance"
-        env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url, "INSTANCE_PATH": str(instance),
-               "SECRET_KEY": secrets.token_urlsafe(48), "DEMO_MODE": "0", "FLASK_DEBUG": "0",
-               "SEARCH_INDEX_DIR": str(instance / "index"), "UPLOAD_DIR": str(instance / "uploads"),
-               "MAILBOX_DIR": str(instance / "mailbox"), "PYTHONDONTWRITEBYTECODE": "1"}
-        env.pop("REDIS_URL", None)
-        os.environ.update(env)  # before importing app: config reads the environment at import
-        sys.path.insert(0, str(ROOT))
-
-        started = time.perf_counter()
-        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       capture_output=True, timeout=180)
-        log(f"migrated {'PostgreSQL' if args.database else 'SQLite'} in {time.perf_counter() - started:.1f} s")
+        env, drop_db = prepare(tmp, args.database)
         started = time.perf_counter()
         app = seed(args.users, args.orgs)
         log(f"seeded {args.users} users and {args.orgs} organisations in {time.perf_counter() - started:.1f} s")
-        queries = count_queries(app)
-        for name, (_n, status) in queries.items():
-            if status != 200:
-                log(f"warning: {name} ({PAGES[name]}) answers {status}, not 200: its figures measure that response")
+        # Count the queries with a tenth of the challenges, then seed the rest and count again:
+        # the count must not grow with the number of challenges (nor with the cards on a page).
+        small = args.challenges // 10
+        started = time.perf_counter()
+        slug = seed_challenges(app, 0, small)
+        pages = {name: path.format(slug=slug) for name, path in PAGES.items()}
+        counted = {**pages, **COUNT_ONLY}
+        analyze(app)
+        queries_small = count_queries(app, counted)
+        seed_challenges(app, small, args.challenges - small)
+        analyze(app)
+        log(f"seeded {args.challenges} challenges in {time.perf_counter() - started:.1f} s")
+        queries = count_queries(app, counted)
+        for name, count in queries.items():
+            if count.status != 200:
+                log(f"warning: {name} ({counted[name]}) answers {count.status}, not 200: "
+                    "its figures measure that response")
 
         bare = Server("bare", "bare_app:app", BENCH, env, args.workers, tmp / "bare.log")
         real = Server("app", "wsgi:app", ROOT, env, args.workers, tmp / "app.log")
@@ -363,7 +551,7 @@ def main() -> int:
         bare.wait_ready("/")
         real.wait_ready("/")
 
-        targets = {"bare flask": bare.url + "/", **{name: real.url + path for name, path in PAGES.items()}}
+        targets = {"bare flask": bare.url + "/", **{name: real.url + path for name, path in pages.items()}}
         script = tmp / "report.lua"
         script.write_text(WRK_SCRIPT)
 
@@ -380,7 +568,7 @@ def main() -> int:
             log(f"round {n + 1}/{args.runs}: " + ", ".join(f"{k} {v.rps:.0f} req/s" for k, v in rounds[-1].items()))
 
         rss = {"bare flask": bare.peak_rss_mb(), "app": real.peak_rss_mb()}
-        print_report(args, rounds, queries, rss, use_wrk)
+        print_report(args, rounds, counted, queries_small, queries, rss, use_wrk)
         return 0
     except KeyboardInterrupt:
         log("interrupted")
@@ -398,30 +586,45 @@ def main() -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def print_report(args: argparse.Namespace, rounds: list[dict[str, Result]],
-                 queries: dict[str, tuple[int, int]], rss: dict[str, float], use_wrk: bool) -> None:
+def print_report(args: argparse.Namespace, rounds: list[dict[str, Result]], counted: dict[str, str],
+                 small: dict[str, Count], full: dict[str, Count], rss: dict[str, float], use_wrk: bool) -> None:
     def med(name: str, attr: str) -> float:
         return statistics.median(getattr(r[name], attr) for r in rounds)
 
+    measured = [name for name in rounds[0] if name != "bare flask"]
     ratio = {name: statistics.median(r[name].rps / r["bare flask"].rps if r["bare flask"].rps else 0.0
-                                     for r in rounds) for name in PAGES}
+                                     for r in rounds) for name in measured}
     client = f"wrk -t{args.threads} -c{args.connections}" if use_wrk else f"python client x{args.connections}"
     print(f"\nConcept Arena pages vs a bare Flask page: gunicorn {args.workers} sync workers on 127.0.0.1, "
-          f"{client}, {args.duration:g} s x {args.runs} rounds (medians); "
-          f"{args.users} users, {args.orgs} organisations, {'PostgreSQL' if args.database else 'SQLite'}")
-    print(f"{'page':<12}{'path':<16}{'status':>7}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'x bare':>8}"
-          f"{'queries':>9}{'errors':>8}")
-    for name in ("bare flask", *PAGES):
-        path = PAGES.get(name, "/")
-        status = queries[name][1] if name in queries else 200
-        n_queries = queries[name][0] if name in queries else 0
+          f"{client}, {args.duration:g} s x {args.runs} rounds (medians); {args.users} users, "
+          f"{args.orgs} organisations, {args.challenges} challenges, "
+          f"{'PostgreSQL' if args.database else 'SQLite'}; load average {os.getloadavg()[0]:.2f}")
+    print(f"{'page':<11}{'path':<40}{'status':>7}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'x bare':>8}"
+          f"{'errors':>7}")
+    for name in ("bare flask", *measured):
+        path = counted.get(name, "/")
+        status = full[name].status if name in full else 200
         errors = sum(r[name].bad_status + r[name].errors for r in rounds)
-        x = ratio.get(name, 1.0)
-        print(f"{name:<12}{path:<16}{status:>7}{med(name, 'rps'):>9.0f}{med(name, 'p50_ms'):>9.1f}"
-              f"{med(name, 'p95_ms'):>9.1f}{x:>7.2f}x{n_queries:>9}{errors:>8}")
+        print(f"{name:<11}{path[:39]:<40}{status:>7}{med(name, 'rps'):>8.0f}{med(name, 'p50_ms'):>8.1f}"
+              f"{med(name, 'p95_ms'):>8.1f}{ratio.get(name, 1.0):>7.2f}x{errors:>7}")
+    n_small = args.challenges // 10
+    print(f"\nSQL statements per request (test client, BEGIN/COMMIT not counted), with {n_small} and "
+          f"{args.challenges} challenges seeded; 'cards' = challenges linked from the page")
+    print(f"{'page':<11}{'path':<40}{'queries':>9}{'cards':>7}{'queries':>9}{'cards':>7}")
+    print(f"{'':<51}{f'@{n_small}':>16}{f'@{args.challenges}':>16}")
+    for name, path in counted.items():
+        print(f"{name:<11}{path[:39]:<40}{small[name].queries:>9}{small[name].items:>7}"
+              f"{full[name].queries:>9}{full[name].items:>7}")
+    # Flat: the same count with 10x the challenges, and one organisation's short list costs what the
+    # full page of cards costs.
+    grows = [name for name in counted if full[name].queries != small[name].queries]
+    if "list_org" in full and full["list_org"].queries != full["list"].queries:
+        grows.append("list_org")
     print(f"worker peak RSS (VmHWM): app {rss['app']:.0f} MB, bare flask {rss['bare flask']:.0f} MB")
-    print("pages: " + " ".join(f"{name}={ratio[name]:.2f}x" for name in PAGES)
-          + f" of bare flask, worker_rss={rss['app']:.0f}MB")
+    flat = "(flat)" if not grows else "(GROWS: " + ",".join(grows) + ")"
+    print("pages: " + " ".join(f"{name}={ratio[name]:.2f}x" for name in measured) + " of bare flask, queries "
+          + " ".join(f"{name}={full[name].queries}" for name in measured if name != "login")
+          + f" {flat}, worker_rss={rss['app']:.0f}MB")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.accounts.decorators import verified_required
 from app.core.pagination import page_args
@@ -214,7 +215,8 @@ def _labels() -> dict[str, Any]:
 # ---------------------------------------------------------------- loading
 def _load(slug: str) -> Challenge:
     """The challenge, or 404 when it does not exist or the user may not know it does (drafts)."""
-    challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug))
+    challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug)
+                                  .options(joinedload(Challenge.organisation, innerjoin=True)))
     if challenge is None or not can_view_challenge(current_user, challenge):
         abort(404)
     return challenge
