@@ -606,7 +606,7 @@ def print_report(args: argparse.Namespace, rounds: list[dict[str, Result]], coun
         status = full[name].status if name in full else 200
         errors = sum(r[name].bad_status + r[name].errors for r in rounds)
         print(f"{name:<11}{path[:39]:<40}{status:>7}{med(name, 'rps'):>8.0f}{med(name, 'p50_ms'):>8.1f}"
-              f"{med(name, 'p95_ms'):>8.1f}{ratio.get(name, 1.0):>7.2f}x{errors:>7}")
+              f"{med(name, 'p95_ms'):>8.1f}{ratio.get(name, 1.0):>7.3f}x{errors:>7}")
     n_small = args.challenges // 10
     print(f"\nSQL statements per request (test client, BEGIN/COMMIT not counted), with {n_small} and "
           f"{args.challenges} challenges seeded; 'cards' = challenges linked from the page")
@@ -622,7 +622,7 @@ def print_report(args: argparse.Namespace, rounds: list[dict[str, Result]], coun
         grows.append("list_org")
     print(f"worker peak RSS (VmHWM): app {rss['app']:.0f} MB, bare flask {rss['bare flask']:.0f} MB")
     flat = "(flat)" if not grows else "(GROWS: " + ",".join(grows) + ")"
-    print("pages: " + " ".join(f"{name}={ratio[name]:.2f}x" for name in measured) + " of bare flask, queries "
+    print("pages: " + " ".join(f"{name}={ratio[name]:.3f}x" for name in measured) + " of bare flask, queries "
           + " ".join(f"{name}={full[name].queries}" for name in measured if name != "login")
           + f" {flat}, worker_rss={rss['app']:.0f}MB")
 
