@@ -54,6 +54,7 @@ def create_app(config: Mapping[str, Any] | str | None = None) -> Flask:
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
     from .challenges.views import bp as challenges_bp
+    from .concepts.views import bp as concepts_bp
     from .feeds.views import bp as feeds_bp
     from .mail.views import bp as mail_bp
     from .organisations.views import bp as organisations_bp
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | str | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(challenges_bp)
+    app.register_blueprint(concepts_bp)
     app.register_blueprint(feeds_bp)
 
     from .cli import register_cli

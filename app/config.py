@@ -111,6 +111,10 @@ def load_config(env: str | None = None) -> dict[str, Any]:
         "RESET_TOKEN_TTL": timedelta(minutes=60),
         "EMAIL_CHANGE_TOKEN_TTL": timedelta(hours=24),
         "INVITATION_TTL": timedelta(days=7),
+        "TEAM_INVITATION_TTL": timedelta(days=7),
+        # Concepts (issue 5): writes after a deadline are refused by the server's clock; a grace
+        # of a few seconds forgives a slow upload that started in time (R03). 0 = none.
+        "SUBMISSION_GRACE_SECONDS": int(os.environ.get("SUBMISSION_GRACE_SECONDS", "0")),
         # Passwords (S01)
         "PASSWORD_MIN_LENGTH": int(os.environ.get("PASSWORD_MIN_LENGTH", "12")),
         "PASSWORD_MAX_LENGTH": 1024,

@@ -15,3 +15,12 @@ from app.challenges.models import (  # noqa: F401
 from app.core.audit import AuditEvent  # noqa: F401
 from app.mail.models import OutboxMessage  # noqa: F401
 from app.organisations.models import Invitation, Membership, Organisation  # noqa: F401
+from app.concepts.models import (  # noqa: F401
+    Concept,
+    ConceptAttachment,
+    ConceptExtension,
+    ConceptMember,
+    ConceptVersion,
+    ConceptVersionFile,
+    TeamInvitation,
+)

@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.timeutil import utcnow
@@ -46,6 +46,10 @@ class User(UserMixin, db.Model):
     participant_kind: Mapped[ParticipantKind] = mapped_column(
         String(24), default=ParticipantKind.OTHER)
     institution: Mapped[str | None] = mapped_column(String(160))
+    # The participant profile (issue 5): shown to teammates and, for eligibility, to organisers.
+    country: Mapped[str | None] = mapped_column(String(2))
+    bio: Mapped[str | None] = mapped_column(String(600))
+    links: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set on accounts loaded by `flask demo load`; production refuses to start while any exist (S10).

@@ -67,6 +67,45 @@ ELIGIBILITY_LABELS = {
     Eligibility.ANYONE: _l("Anyone"),
 }
 
+class Licence(enum.StrEnum):
+    """Licences a team may choose for publication; each challenge accepts some of them."""
+    CC_BY = "cc-by-4.0"
+    CC_BY_SA = "cc-by-sa-4.0"
+    CC_BY_NC = "cc-by-nc-4.0"
+    RESERVED_SUMMARY = "reserved-summary"
+
+
+LICENCE_LABELS = {
+    Licence.CC_BY: _l("CC BY 4.0: anyone may share and adapt the concept, with credit"),
+    Licence.CC_BY_SA: _l("CC BY-SA 4.0: anyone may share and adapt it, with credit, under the same licence"),
+    Licence.CC_BY_NC: _l("CC BY-NC 4.0: anyone may share and adapt it, with credit, but not commercially"),
+    Licence.RESERVED_SUMMARY: _l("All rights reserved; the organiser may publish the title and summary"),
+}
+LICENCE_SHORT = {
+    Licence.CC_BY: "CC BY 4.0",
+    Licence.CC_BY_SA: "CC BY-SA 4.0",
+    Licence.CC_BY_NC: "CC BY-NC 4.0",
+    Licence.RESERVED_SUMMARY: _l("All rights reserved (summary may be published)"),
+}
+# The licences under which the whole concept (text and files) may be published; the others allow
+# the title and summary only.
+OPEN_LICENCES = frozenset({Licence.CC_BY, Licence.CC_BY_SA, Licence.CC_BY_NC})
+
+
+class ConceptPublication(enum.StrEnum):
+    """What becomes public once results are published (always within each concept's licence)."""
+    NONE = "none"
+    WINNERS = "winners"
+    ALL = "all"
+
+
+CONCEPT_PUBLICATION_LABELS = {
+    ConceptPublication.NONE: _l("No concepts are published"),
+    ConceptPublication.WINNERS: _l("The winning concepts are published"),
+    ConceptPublication.ALL: _l("All eligible submitted concepts are published"),
+}
+
+
 # The 17 UN Sustainable Development Goals, by number (a fixed, translated list).
 SDG_LABELS = {
     1: _l("No poverty"),
@@ -133,6 +172,15 @@ class Challenge(db.Model):
     allow_individuals: Mapped[bool] = mapped_column(Boolean, default=True)
     allow_teams: Mapped[bool] = mapped_column(Boolean, default=True)
     max_team_size: Mapped[int] = mapped_column(default=5)
+    # A person may be on several concepts of this challenge only when this is set.
+    allow_multiple_concepts: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    accepted_licences: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: [Licence.CC_BY.value, Licence.RESERVED_SUMMARY.value],
+        server_default='["cc-by-4.0", "reserved-summary"]')
+    concept_publication: Mapped[ConceptPublication] = mapped_column(
+        String(10), default=ConceptPublication.WINNERS, server_default="winners")
+    max_concept_files: Mapped[int] = mapped_column(default=5, server_default="5")
+    max_concept_file_mb: Mapped[int] = mapped_column(default=10, server_default="10")
     # The timeline, stored in UTC; shown in the organisation's (or the viewer's) time zone.
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
