@@ -12,9 +12,6 @@ from app.challenges.models import (  # noqa: F401
     StateTransition,
     Tag,
 )
-from app.core.audit import AuditEvent  # noqa: F401
-from app.mail.models import OutboxMessage  # noqa: F401
-from app.organisations.models import Invitation, Membership, Organisation  # noqa: F401
 from app.concepts.models import (  # noqa: F401
     Concept,
     ConceptAttachment,
@@ -24,3 +21,6 @@ from app.concepts.models import (  # noqa: F401
     ConceptVersionFile,
     TeamInvitation,
 )
+from app.core.audit import AuditEvent  # noqa: F401
+from app.mail.models import OutboxMessage  # noqa: F401
+from app.organisations.models import Invitation, Membership, Organisation  # noqa: F401

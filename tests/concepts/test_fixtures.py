@@ -14,8 +14,10 @@ def test_make_concept_submitted_with_team(app, make_concept, make_challenge):
     with app.app_context():
         concept = db.session.get(Concept, made["id"])
         assert concept.state == ConceptState.SUBMITTED
-        assert concept.is_entered and concept.current_version().number == 1
-        assert len(concept.members) == 3 and concept.owner_id == made["owner_id"]
+        assert concept.is_entered
+        assert concept.current_version().number == 1
+        assert len(concept.members) == 3
+        assert concept.owner_id == made["owner_id"]
         assert concept.is_writable(utcnow(), 0)
 
 
@@ -40,7 +42,8 @@ def test_organisers_see_entries_only_after_the_deadline(app, make_concept, make_
         concept = db.session.get(Concept, made["id"])
         owner = db.session.scalar(db.select(User).where(User.email == org["owner"]))
         lead = db.session.get(User, made["owner_id"])
-        assert is_team_member(lead, concept) and not is_team_member(owner, concept)
+        assert is_team_member(lead, concept)
+        assert not is_team_member(owner, concept)
         assert not can_view_entry(owner, concept, utcnow(), 0)
         assert can_view_entry(owner, concept, concept.challenge.deadline_at, 0)
         assert public_level(concept) is None
