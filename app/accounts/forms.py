@@ -1,13 +1,22 @@
 """Account forms: the shape of what people type. Rules that need the database live in services."""
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from babel.dates import get_timezone_location
 from flask import current_app
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields import EmailField, SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
@@ -16,7 +25,18 @@ from app.i18n import _, _l
 from app.i18n_setup import LANGUAGE_NAMES
 
 from .models import PARTICIPANT_KIND_LABELS
-from .services import clean_display_name, password_problem
+from .services import (
+    BIO_MAX,
+    CHOOSABLE_KINDS,
+    LINK_MAX,
+    MAX_LINKS,
+    clean_display_name,
+    clean_profile_text,
+    country_codes,
+    country_names,
+    link_problem,
+    password_problem,
+)
 
 # Offered in the profile; any other valid zone a user already has stays selectable.
 COMMON_TIMEZONES = (
@@ -155,6 +175,44 @@ def timezone_choices(current: str | None = None) -> list[SelectChoice]:
     return choices
 
 
+# The participant profile (issue 5). Nordic countries first: most participants come from them.
+FIRST_COUNTRIES = ("DK", "NO", "SE", "FI", "IS")
+
+
+def _sort_key(name: str) -> str:
+    # No ICU here: sort on the letters without accents, so "Åland" and "Österreich" are not last.
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
+
+
+def country_choices(locale: str | None = None) -> list[SelectChoice]:
+    names = country_names(locale or str(get_locale() or "en"))
+    rest = sorted((c for c in names if c not in FIRST_COUNTRIES), key=lambda c: _sort_key(names[c]))
+    return [SelectChoice("", _("Not given")),
+            *(SelectChoice(code, names[code]) for code in (*FIRST_COUNTRIES, *rest))]
+
+
+def participant_kind_choices(current: str | None = None) -> list[SelectChoice]:
+    """The kinds a participant may pick, plus "organisation staff" for whoever already has it."""
+    return [SelectChoice(k.value, label) for k, label in PARTICIPANT_KIND_LABELS.items()
+            if k in CHOOSABLE_KINDS or current == k.value]
+
+
+def _profile_text(value: Any) -> Any:
+    return clean_profile_text(value) if isinstance(value, str) else value
+
+
+def _link_field(number: int) -> StringField:
+    return StringField(_l("Link %(number)d (optional)", number=number), filters=[_strip], validators=[
+        Optional(), Length(max=LINK_MAX, message=_l("A link has at most %(max)d characters.")), _check_link],
+        description=_l("A web address starting with https:// or http://, for example your portfolio or "
+                       "your startup's website."))
+
+
+def _check_link(form: Any, field: Any) -> None:
+    if field.data and (problem := link_problem(field.data)):
+        raise ValidationError(problem)
+
+
 class ProfileForm(FlaskForm):
     display_name = _display_name_field()
     locale = SelectField(_l("Preferred language"),
@@ -165,12 +223,38 @@ class ProfileForm(FlaskForm):
                            description=_l("Deadlines and times are shown in this time zone."))
     participant_kind = _participant_kind_field()
     institution = _institution_field()
+    country = SelectField(_l("Country (optional)"), validate_choice=False,
+                          description=_l("Where you live or study."))
+    bio = TextAreaField(_l("About you (optional)"), filters=[_profile_text], validators=[
+        Optional(), Length(max=BIO_MAX, message=_l("Use at most %(max)d characters."))],
+        description=_l("A few sentences for your teammates and the organisers, in plain text "
+                       "(at most 600 characters)."))
+    link_1 = _link_field(1)
+    link_2 = _link_field(2)
+    link_3 = _link_field(3)
     newsletter = BooleanField(_l("Send me the newsletter about new challenges"),
                               description=_l("Optional. Untick to unsubscribe."))
 
-    def __init__(self, *args: Any, current_timezone: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, current_timezone: str | None = None, current_kind: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = timezone_choices(current_timezone)
+        self.participant_kind.choices = participant_kind_choices(current_kind)
+        self.participant_kind.description = _(
+            "Some challenges are open only to students, young professionals or startups: this answer "
+            "decides which ones you can enter.")
+        self.country.choices = country_choices()
+
+    @staticmethod
+    def link_names() -> tuple[str, ...]:
+        return tuple(f"link_{i}" for i in range(1, MAX_LINKS + 1))
+
+    def links(self) -> list[str]:
+        return [self[name].data for name in self.link_names() if self[name].data]
+
+    def validate_country(self, field: Any) -> None:
+        if field.data and field.data not in country_codes():
+            raise ValidationError(_("Choose a country from the list."))
 
     def validate_timezone(self, field: Any) -> None:
         if not is_valid_timezone(field.data or ""):

@@ -7,7 +7,10 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from datetime import datetime
+from functools import cache
+from urllib.parse import urlsplit
 
+from babel import Locale
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -292,9 +295,10 @@ def confirm_email_change(*, token: str, now: datetime) -> User:
 
 
 # ---------------------------------------------------------------- profile and terms
-def update_profile(*, user: User, display_name: str, locale: str, timezone: str,
-                   participant_kind: ParticipantKind, institution: str | None, newsletter: bool) -> None:
-    """Save the profile fields. Raises DomainError."""
+def update_profile(*, user: User, display_name: str, locale: str, timezone: str, newsletter: bool) -> None:
+    """Save the account's profile fields (the participant profile: update_participant_profile).
+
+    Raises DomainError."""
     name = clean_display_name(display_name)[:DISPLAY_NAME_MAX]
     if not name:
         raise DomainError(_l("Enter your name."), field="display_name")
@@ -305,9 +309,95 @@ def update_profile(*, user: User, display_name: str, locale: str, timezone: str,
     user.display_name = name
     user.locale = locale
     user.timezone = timezone
-    user.participant_kind = ParticipantKind(participant_kind)
-    user.institution = (institution or "").strip()[:160] or None
     user.newsletter_opt_in = bool(newsletter)
+
+
+# ---------------------------------------------------------------- participant profile (issue 5)
+INSTITUTION_MAX = 160
+BIO_MAX = 600
+LINK_MAX = 300
+MAX_LINKS = 3
+# In CLDR's territory list but not countries of ISO 3166-1 (groupings, reserved and private-use codes).
+# XK (Kosovo) stays: user-assigned, but used by the EU and CLDR for the people who live there.
+_NOT_COUNTRIES = frozenset({"AC", "CP", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"})
+# Kinds a participant may pick. Organisation staff grants nothing (organisers are known by their
+# membership) and is only kept by whoever already has it.
+CHOOSABLE_KINDS = frozenset(ParticipantKind) - {ParticipantKind.ORGANISATION_STAFF}
+
+
+def country_names(locale: str = "en") -> dict[str, str]:
+    """ISO 3166-1 alpha-2 code -> the country's name in `locale` (CLDR, through Babel)."""
+    return {code: name for code, name in Locale.parse(locale).territories.items()
+            if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES}
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    return frozenset(country_names("en"))
+
+
+def clean_profile_text(raw: str | None) -> str:
+    """Plain text of several lines: control characters (but line breaks) and bidi overrides removed."""
+    text = (raw or "").replace("\r\n", "\n").replace("\r", "\n")
+    out = [ch for ch in text if ch == "\n" or (ch not in _BIDI_CONTROLS and unicodedata.category(ch) != "Cc")]
+    return "\n".join(line.rstrip() for line in "".join(out).split("\n")).strip()
+
+
+def link_problem(url: str) -> str | None:
+    """Why `url` cannot be a profile link, or None. Only http(s) web addresses: a javascript: or
+    data: link on a profile would run in the page of whoever clicks it."""
+    if len(url) > LINK_MAX:
+        return str(_l("A link has at most %(max)d characters.", max=LINK_MAX))
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
+        return str(_l("A link cannot contain spaces or line breaks."))
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        return str(_l("Enter a full web address, for example https://example.org."))
+    if parts.scheme.lower() not in ("http", "https"):
+        return str(_l("Only web addresses that start with https:// or http:// can be added."))
+    if not host or "." not in host.strip("."):
+        return str(_l("Enter a full web address, for example https://example.org."))
+    if parts.username is not None or parts.password is not None:
+        # https://bank.example@evil.example shows one host and opens another.
+        return str(_l("A link cannot contain a user name or password."))
+    return None
+
+
+def update_participant_profile(*, user: User, participant_kind: str, institution: str | None,
+                               country: str | None, bio: str | None, links: list[str]) -> None:
+    """Save what a participant says about themselves; eligibility reads participant_kind.
+
+    Only these fields change, whatever else was posted (S20). Raises DomainError.
+    """
+    try:
+        kind = ParticipantKind(participant_kind)
+    except ValueError:
+        raise DomainError(_l("Choose how you take part."), field="participant_kind") from None
+    if kind not in CHOOSABLE_KINDS and kind != user.participant_kind:
+        raise DomainError(_l("Choose how you take part."), field="participant_kind")
+    institution = clean_display_name(institution)
+    if len(institution) > INSTITUTION_MAX:
+        raise DomainError(_l("Use at most %(max)d characters.", max=INSTITUTION_MAX), field="institution")
+    country = (country or "").strip().upper() or None
+    if country is not None and country not in country_codes():
+        raise DomainError(_l("Choose a country from the list."), field="country")
+    bio = clean_profile_text(bio)
+    if len(bio) > BIO_MAX:
+        raise DomainError(_l("Use at most %(max)d characters.", max=BIO_MAX), field="bio")
+    cleaned = [link.strip() for link in links if link and link.strip()]
+    if len(cleaned) > MAX_LINKS:
+        raise DomainError(_l("Add at most %(max)d links.", max=MAX_LINKS), field=f"link_{MAX_LINKS}")
+    for number, link in enumerate(cleaned, start=1):
+        if problem := link_problem(link):
+            raise DomainError(problem, field=f"link_{number}")
+    user.participant_kind = kind
+    user.institution = institution or None
+    user.country = country
+    user.bio = bio or None
+    user.links = cleaned
 
 
 def record_terms_acceptance(*, user: User, now: datetime | None = None) -> None:

@@ -29,6 +29,7 @@ from .forms import (
     ResetPasswordForm,
     SignupForm,
 )
+from .models import PARTICIPANT_KIND_LABELS
 from .tokens import TokenError
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -248,15 +249,21 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
 @login_required
 def profile():  # type: ignore[no-untyped-def]
     user = current_user
-    form = ProfileForm(current_timezone=user.timezone, data={
+    links = list(user.links or [])
+    form = ProfileForm(current_timezone=user.timezone, current_kind=str(user.participant_kind), data={
         "display_name": user.display_name, "locale": user.locale or str(get_locale() or "en"),
         "timezone": user.timezone, "participant_kind": str(user.participant_kind),
-        "institution": user.institution or "", "newsletter": user.newsletter_opt_in})
+        "institution": user.institution or "", "country": user.country or "", "bio": user.bio or "",
+        **{name: (links[i] if i < len(links) else "") for i, name in enumerate(ProfileForm.link_names())},
+        "newsletter": user.newsletter_opt_in})
     if form.validate_on_submit():
         try:
+            # Each field named: whatever else is posted (is_admin, email) changes nothing (S20).
             services.update_profile(user=user, display_name=form.display_name.data, locale=form.locale.data,
-                                    timezone=form.timezone.data, participant_kind=form.participant_kind.data,
-                                    institution=form.institution.data, newsletter=form.newsletter.data)
+                                    timezone=form.timezone.data, newsletter=form.newsletter.data)
+            services.update_participant_profile(
+                user=user, participant_kind=form.participant_kind.data, institution=form.institution.data,
+                country=form.country.data, bio=form.bio.data, links=form.links())
         except DomainError as exc:
             db.session.rollback()
             _form_error(form, exc, "display_name")
@@ -264,7 +271,9 @@ def profile():  # type: ignore[no-untyped-def]
             db.session.commit()
             flash(_("Your profile has been saved."), "success")
             return redirect(url_for(".profile"))
-    return _show("accounts/profile.html", form)
+    country = services.country_names(str(get_locale() or "en")).get(user.country or "")
+    return _show("accounts/profile.html", form, country_name=country,
+                 kind_label=PARTICIPANT_KIND_LABELS.get(user.participant_kind))
 
 
 @bp.route("/password", methods=["GET", "POST"])
