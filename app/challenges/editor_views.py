@@ -112,6 +112,10 @@ def _initial(challenge: Challenge) -> dict[str, Any]:
         "prize_split": ", ".join(str(p) for p in challenge.prize_split or [100]),
         "eligibility": list(challenge.eligibility or []), "allow_individuals": challenge.allow_individuals,
         "allow_teams": challenge.allow_teams, "max_team_size": challenge.max_team_size,
+        "accepted_licences": list(challenge.accepted_licences or []),
+        "concept_publication": str(challenge.concept_publication),
+        "max_concept_files": challenge.max_concept_files, "max_concept_file_mb": challenge.max_concept_file_mb,
+        "allow_multiple_concepts": bool(challenge.allow_multiple_concepts),
         "timezone": challenge.timezone,
     }
     for name in TIME_FIELDS:

@@ -23,6 +23,7 @@ from wtforms import (
     Form,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -37,9 +38,20 @@ from app.core.timeutil import is_valid_timezone
 from app.i18n import _l
 from app.i18n_setup import LANGUAGE_NAMES
 
-from .models import CHALLENGE_LANGUAGES, CURRENCIES, ELIGIBILITY_LABELS, SDG_LABELS
+from .models import (
+    CHALLENGE_LANGUAGES,
+    CONCEPT_PUBLICATION_LABELS,
+    CURRENCIES,
+    ELIGIBILITY_LABELS,
+    LICENCE_LABELS,
+    SDG_LABELS,
+    ConceptPublication,
+    Licence,
+)
 from .services import (
     MAX_BRIEF_CHARS,
+    MAX_CONCEPT_FILE_MB,
+    MAX_CONCEPT_FILES,
     MAX_CRITERIA,
     MAX_PRIZE_COUNT,
     MAX_PRIZE_MAJOR,
@@ -310,6 +322,35 @@ class ChallengeForm(ChallengeTextForm):
     max_team_size = WholeNumberField(_l("Largest team (number of people)"), default=5, validators=[
         InputRequired(message=_l("Enter the largest team size, for example 5.")),
         NumberRange(min=1, max=MAX_TEAM_SIZE, message=_l("Enter a team size from %(min)s to %(max)s."))])
+    # Concept settings (issue 5): what teams may choose and what becomes public after results.
+    accepted_licences = MultiCheckboxField(
+        _l("Licences teams may choose for their concept"),
+        choices=[SelectChoice(lic.value, label) for lic, label in LICENCE_LABELS.items()],
+        default=[Licence.CC_BY.value, Licence.RESERVED_SUMMARY.value], validate_choice=False,
+        description=_l("Choose at least one. Each team picks one of these when it submits. If you later "
+                       "remove a licence, concepts already submitted under it keep it."))
+    concept_publication = RadioField(
+        _l("What is published after the results"),
+        choices=[SelectChoice(p.value, label) for p, label in CONCEPT_PUBLICATION_LABELS.items()],
+        default=ConceptPublication.WINNERS.value, validate_choice=False,
+        description=_l("Publication always respects the licence each team chose: under “all rights reserved” "
+                       "only the title and summary are shown. Team members' names are shown only if they "
+                       "agreed to it."))
+    max_concept_files = WholeNumberField(_l("Most files per concept"), default=5, validators=[
+        InputRequired(message=_l("Enter how many files a concept may have, from 0 to %(max)d.",
+                                 max=MAX_CONCEPT_FILES)),
+        NumberRange(min=0, max=MAX_CONCEPT_FILES,
+                    message=_l("Enter a number of files from %(min)s to %(max)s."))],
+        description=_l("From 0 (text only) to 20."))
+    max_concept_file_mb = WholeNumberField(_l("Largest file, in megabytes"), default=10, validators=[
+        InputRequired(message=_l("Enter the largest file size in megabytes, from 1 to %(max)d.",
+                                 max=MAX_CONCEPT_FILE_MB)),
+        NumberRange(min=1, max=MAX_CONCEPT_FILE_MB,
+                    message=_l("Enter a file size from %(min)s to %(max)s megabytes."))],
+        description=_l("From 1 to 50 MB per file."))
+    allow_multiple_concepts = BooleanField(
+        _l("A person may be on several concepts in this challenge"), default=False,
+        description=_l("If this is not ticked, each person takes part in at most one concept."))
     timezone = SelectField(_l("Time zone of the timeline"), validate_choice=False)
     opens_at = LocalDateTimeField(_l("Opens for concepts"), validators=[Optional()])
     deadline_at = LocalDateTimeField(_l("Submission deadline"), validators=[Optional()])
@@ -317,9 +358,9 @@ class ChallengeForm(ChallengeTextForm):
     results_at = LocalDateTimeField(_l("Results announced"), validators=[Optional()])
     reason = TextAreaField(_l("Reason for the change"), filters=[_strip],
                            validators=[Length(max=1000, message=_l("At most %(max)d characters."))],
-                           description=_l("Needed when you change the timeline, prize, who may enter or team "
-                                          "rules: it is shown in the public change log and emailed to "
-                                          "followers."))
+                           description=_l("Needed when you change the timeline, prize, who may enter, team "
+                                          "rules or concept settings: it is shown in the public change log "
+                                          "and emailed to followers."))
 
     def __init__(self, *args: Any, current_timezone: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -371,6 +412,17 @@ class ChallengeForm(ChallengeTextForm):
         if not field.data and not self.allow_teams.data:
             raise ValidationError(_l("Allow individuals, teams or both."))
 
+    def validate_accepted_licences(self, field: Any) -> None:
+        allowed = {lic.value for lic in Licence}
+        if not field.data:
+            raise ValidationError(_l("Choose at least one licence that teams may use."))
+        if any(v not in allowed for v in field.data):
+            raise ValidationError(_l("Choose from the listed licences."))
+
+    def validate_concept_publication(self, field: Any) -> None:
+        if field.data not in {p.value for p in ConceptPublication}:
+            raise ValidationError(_l("Choose what is published after the results."))
+
     def validate_max_team_size(self, field: Any) -> None:
         if self.allow_teams.data and isinstance(field.data, int) and field.data < 2:
             raise ValidationError(_l("A team has at least 2 people. Enter 2 or more, or do not allow teams."))
@@ -401,7 +453,13 @@ class ChallengeForm(ChallengeTextForm):
                 "prize_split": self.split,
                 "eligibility": [e for e in allowed if e in (self.eligibility.data or [])],
                 "allow_individuals": bool(self.allow_individuals.data), "allow_teams": bool(self.allow_teams.data),
-                "max_team_size": self.max_team_size.data, "timezone": self.timezone.data,
+                "max_team_size": self.max_team_size.data,
+                "accepted_licences": [lic.value for lic in Licence if lic.value in (self.accepted_licences.data or [])],
+                "concept_publication": self.concept_publication.data,
+                "max_concept_files": self.max_concept_files.data,
+                "max_concept_file_mb": self.max_concept_file_mb.data,
+                "allow_multiple_concepts": bool(self.allow_multiple_concepts.data),
+                "timezone": self.timezone.data,
                 **{name: self.utc.get(name) for name in TIME_FIELDS}}
 
 

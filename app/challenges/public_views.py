@@ -34,7 +34,9 @@ from . import follows, queries
 from .lifecycle import effective_state
 from .models import (
     CHALLENGE_STATE_LABELS,
+    CONCEPT_PUBLICATION_LABELS,
     ELIGIBILITY_LABELS,
+    LICENCE_SHORT,
     QUESTION_STATUS_LABELS,
     SDG_LABELS,
     Challenge,
@@ -64,6 +66,11 @@ CHANGE_FIELD_LABELS = {
     "allow_individuals": _l("Individual entries"),
     "allow_teams": _l("Team entries"),
     "max_team_size": _l("Largest team"),
+    "accepted_licences": _l("Licences teams may choose"),
+    "concept_publication": _l("What is published after the results"),
+    "max_concept_files": _l("Most files per concept"),
+    "max_concept_file_mb": _l("Largest file, in megabytes"),
+    "allow_multiple_concepts": _l("A person may be on several concepts"),
     "timezone": _l("Time zone"),
     "opens_at": _l("Opens"),
     "deadline_at": _l("Deadline"),
@@ -199,10 +206,13 @@ class _Labels:
     sdg: Any
     question_status: Any
     change_fields: Any
+    licence: Any = None
+    publication: Any = None
 
 
 LABELS = _Labels(state=CHALLENGE_STATE_LABELS, eligibility=ELIGIBILITY_LABELS, sdg=SDG_LABELS,
-                 question_status=QUESTION_STATUS_LABELS, change_fields=CHANGE_FIELD_LABELS)
+                 question_status=QUESTION_STATUS_LABELS, change_fields=CHANGE_FIELD_LABELS,
+                 licence=LICENCE_SHORT, publication=CONCEPT_PUBLICATION_LABELS)
 
 
 @bp.app_context_processor

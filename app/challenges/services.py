@@ -35,15 +35,19 @@ from app.organisations.models import Organisation
 from . import lifecycle
 from .models import (
     CHALLENGE_LANGUAGES,
+    CONCEPT_PUBLICATION_LABELS,
     CURRENCIES,
     ELIGIBILITY_LABELS,
+    LICENCE_SHORT,
     SDG_LABELS,
     Challenge,
     ChallengeSDG,
     ChallengeState,
     ChangeLogEntry,
+    ConceptPublication,
     Criterion,
     Eligibility,
+    Licence,
     Tag,
 )
 
@@ -55,6 +59,8 @@ MAX_PRIZE_COUNT = 10
 MAX_PRIZE_MAJOR = 20_000_000
 MAX_TEAM_SIZE = 20
 MAX_CRITERIA = 20
+MAX_CONCEPT_FILES = 20
+MAX_CONCEPT_FILE_MB = 50
 SLUG_MAX = 100
 S = ChallengeState
 
@@ -87,6 +93,12 @@ class ChallengeInput:
     allow_individuals: bool = True
     allow_teams: bool = True
     max_team_size: int = 5
+    accepted_licences: list[str] = field(
+        default_factory=lambda: [Licence.CC_BY.value, Licence.RESERVED_SUMMARY.value])
+    concept_publication: str = ConceptPublication.WINNERS.value
+    max_concept_files: int = 5
+    max_concept_file_mb: int = 10
+    allow_multiple_concepts: bool = False
     timezone: str = "Europe/Copenhagen"
     opens_at: datetime | None = None
     deadline_at: datetime | None = None
@@ -104,6 +116,10 @@ class ChallengeInput:
             prize_count=challenge.prize_count, prize_split=list(challenge.prize_split or [100]),
             eligibility=list(challenge.eligibility or []), allow_individuals=challenge.allow_individuals,
             allow_teams=challenge.allow_teams, max_team_size=challenge.max_team_size,
+            accepted_licences=list(challenge.accepted_licences or []),
+            concept_publication=str(challenge.concept_publication),
+            max_concept_files=challenge.max_concept_files, max_concept_file_mb=challenge.max_concept_file_mb,
+            allow_multiple_concepts=bool(challenge.allow_multiple_concepts),
             timezone=challenge.timezone, opens_at=challenge.opens_at, deadline_at=challenge.deadline_at,
             judging_ends_at=challenge.judging_ends_at, results_at=challenge.results_at)
 
@@ -168,12 +184,19 @@ CHANGE_LABELS: dict[str, Any] = {
     "allow_individuals": _l("Individuals may enter"),
     "allow_teams": _l("Teams may enter"),
     "max_team_size": _l("Largest team"),
+    "accepted_licences": _l("Licences teams may choose"),
+    "concept_publication": _l("What is published after the results"),
+    "max_concept_files": _l("Most files per concept"),
+    "max_concept_file_mb": _l("Largest file, in megabytes"),
+    "allow_multiple_concepts": _l("A person may be on several concepts"),
     "rubric": _l("Judging criteria"),
 }
 _KINDS = {"opens_at": "datetime", "deadline_at": "datetime", "judging_ends_at": "datetime",
           "results_at": "datetime", "prize": "money", "prize_count": "int", "prize_split": "percent_list",
           "eligibility": "eligibility", "allow_individuals": "bool", "allow_teams": "bool",
-          "max_team_size": "int", "rubric": "rubric"}
+          "max_team_size": "int", "accepted_licences": "licences", "concept_publication": "publication",
+          "max_concept_files": "int", "max_concept_file_mb": "int", "allow_multiple_concepts": "bool",
+          "rubric": "rubric"}
 MATERIAL_FIELDS = tuple(k for k in CHANGE_LABELS if k != "rubric")
 
 
@@ -194,6 +217,10 @@ def material_values(source: Challenge | ChallengeInput) -> dict[str, Any]:
         "prize_count": source.prize_count, "prize_split": split,
         "eligibility": sorted(eligibility or []), "allow_individuals": bool(source.allow_individuals),
         "allow_teams": bool(source.allow_teams), "max_team_size": source.max_team_size,
+        "accepted_licences": sorted(source.accepted_licences or []),
+        "concept_publication": str(source.concept_publication),
+        "max_concept_files": source.max_concept_files, "max_concept_file_mb": source.max_concept_file_mb,
+        "allow_multiple_concepts": bool(source.allow_multiple_concepts),
     }
 
 
@@ -221,6 +248,12 @@ def display_value(kind: str, raw: Any, tz: str | None = None) -> str:
     if kind == "eligibility":
         labels = {e.value: label for e, label in ELIGIBILITY_LABELS.items()}
         return ", ".join(str(labels.get(v, v)) for v in raw)
+    if kind == "licences":
+        short = {lic.value: label for lic, label in LICENCE_SHORT.items()}
+        return ", ".join(str(short.get(v, v)) for v in raw)
+    if kind == "publication":
+        labels = {p.value: label for p, label in CONCEPT_PUBLICATION_LABELS.items()}
+        return str(labels.get(raw, raw))
     if kind == "bool":
         return _("Yes") if raw else _("No")
     if kind == "int":
@@ -305,6 +338,16 @@ def _check_input(data: ChallengeInput) -> None:
         raise DomainError(_l("Allow individuals, teams or both."), field="allow_individuals")
     if not 1 <= data.max_team_size <= MAX_TEAM_SIZE:
         raise DomainError(_l("Enter a team size from 1 to %(max)d.", max=MAX_TEAM_SIZE), field="max_team_size")
+    if not data.accepted_licences or any(v not in set(Licence) for v in data.accepted_licences):
+        raise DomainError(_l("Choose at least one licence that teams may use."), field="accepted_licences")
+    if data.concept_publication not in set(ConceptPublication):
+        raise DomainError(_l("Choose what is published after the results."), field="concept_publication")
+    if not 0 <= data.max_concept_files <= MAX_CONCEPT_FILES:
+        raise DomainError(_l("Enter a number of files from 0 to %(max)d.", max=MAX_CONCEPT_FILES),
+                          field="max_concept_files")
+    if not 1 <= data.max_concept_file_mb <= MAX_CONCEPT_FILE_MB:
+        raise DomainError(_l("Enter a file size from 1 to %(max)d megabytes.", max=MAX_CONCEPT_FILE_MB),
+                          field="max_concept_file_mb")
     if len(data.tags) > MAX_TAGS:
         raise DomainError(_l("Use at most %(max)d tags.", max=MAX_TAGS), field="tags")
     if any(n not in SDG_LABELS for n in data.sdgs):
@@ -337,7 +380,8 @@ def _tags_for(pairs: list[tuple[str, str]]) -> list[Tag]:
 def _apply(challenge: Challenge, data: ChallengeInput) -> None:
     for name in ("title", "summary", "problem_md", "background_md", "language", "prize_minor", "currency",
                  "prize_count", "allow_individuals", "allow_teams", "max_team_size", "timezone", "opens_at",
-                 "deadline_at", "judging_ends_at", "results_at"):
+                 "deadline_at", "judging_ends_at", "results_at", "max_concept_files", "max_concept_file_mb",
+                 "allow_multiple_concepts"):
         value = getattr(data, name)
         if getattr(challenge, name) != value:
             setattr(challenge, name, value)
@@ -345,6 +389,11 @@ def _apply(challenge: Challenge, data: ChallengeInput) -> None:
         challenge.prize_split = list(data.prize_split)
     if list(challenge.eligibility or []) != data.eligibility:
         challenge.eligibility = list(data.eligibility)
+    # Narrowing the licences later leaves submitted versions alone: each keeps the licence it chose.
+    if list(challenge.accepted_licences or []) != data.accepted_licences:
+        challenge.accepted_licences = list(data.accepted_licences)
+    if str(challenge.concept_publication) != data.concept_publication:
+        challenge.concept_publication = ConceptPublication(data.concept_publication)
     if [t.slug for t in challenge.tags] != sorted(slug for slug, _name in data.tags):
         challenge.tags = _tags_for(data.tags)
     if challenge.sdg_numbers != sorted(set(data.sdgs)):

@@ -11,6 +11,7 @@ email back with the row.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,20 @@ S = ChallengeState
 # Steps an organiser takes on the manage page. Publishing (draft -> scheduled/open) belongs to the
 # editor, which checks that the challenge is complete; the clock opens and closes submissions.
 MANUAL_TARGETS = frozenset({S.JUDGING, S.RESULTS, S.ARCHIVED, S.CANCELLED})
+
+# Checks that features above this one add to a manual step (concepts: no judging while a team's
+# extension still runs). Each returns a refusal message, or None to let the step through. They
+# are registered at import, so challenges never imports the features that build on it.
+StepGuard = Callable[[Challenge, ChallengeState, datetime], Any]
+STEP_GUARDS: list[StepGuard] = []
+
+
+def register_step_guard(guard: StepGuard) -> StepGuard:
+    """Add a check to every organiser's step (a decorator; registering twice adds it once)."""
+    if guard not in STEP_GUARDS:
+        STEP_GUARDS.append(guard)
+    return guard
+
 
 # A session.info flag that silences the notices below: the demo loader records a made-up past.
 QUIET = "challenges.quiet_state_notices"
@@ -76,6 +91,11 @@ def change_state(*, challenge: Challenge, to: ChallengeState | str, by: Any, now
     if target not in MANUAL_TARGETS and target in lifecycle.TRANSITIONS[current]:
         raise DomainError(_l("This step happens by itself at the time set in the timeline."))
     reason = (reason or "").strip() or None
+    if target in lifecycle.TRANSITIONS[current]:
+        for guard in STEP_GUARDS:
+            refusal = guard(challenge, target, now)
+            if refusal is not None:
+                raise DomainError(refusal)
     lifecycle.transition(challenge, target, actor=by, now=now, reason=reason)
     if target is S.CANCELLED:
         challenge.cancel_reason = reason

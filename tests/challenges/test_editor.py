@@ -48,6 +48,9 @@ def form_data(**overrides: Any) -> dict[str, Any]:
         "max_team_size": "4", "timezone": "Europe/Copenhagen", "opens_at": "2027-02-01T09:00",
         "deadline_at": "2027-03-01T12:00", "judging_ends_at": "2027-03-20T12:00",
         "results_at": "2027-04-01T12:00", "reason": "",
+        # Concept settings at the model's defaults, so edits of fixture challenges change nothing material.
+        "accepted_licences": ["cc-by-4.0", "reserved-summary"], "concept_publication": "winners",
+        "max_concept_files": "5", "max_concept_file_mb": "10",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -671,6 +674,10 @@ def _current_form(client: FlaskClient, url: str, **overrides: Any) -> dict[str, 
             checked.setdefault(name, []).append(value.group(1) if value else "y")
         data.pop(name, None)
     data.update({k: v if len(v) > 1 or k in ("sdgs", "eligibility") else v[0] for k, v in checked.items()})
+    for tag in re.findall(r'<input[^>]*type="radio"[^>]*>', html):
+        name = re.search(r'name="([^"]+)"', tag).group(1)  # type: ignore[union-attr]
+        if " checked" in tag:
+            data[name] = re.search(r'value="([^"]*)"', tag).group(1)  # type: ignore[union-attr]
     for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
         data[name] = body.strip("\r\n").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
     for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
