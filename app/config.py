@@ -104,7 +104,9 @@ def load_config(env: str | None = None) -> dict[str, Any]:
         # CSRF tokens live as long as the session: a long form must not expire after an hour (A07).
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": True,
-        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        # Above any per-file limit (a challenge may allow concept files up to tens of MB), so those
+        # limits answer first with the form kept; this one stops absurd requests (S34).
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024 * 1024))),
         "LOGO_MAX_BYTES": 2 * 1024 * 1024,
         # Tokens (S07)
         "VERIFY_TOKEN_TTL": timedelta(hours=48),
