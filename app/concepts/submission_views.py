@@ -1,1 +1,340 @@
-"""(being written)"""
+"""Concept routes, part C: the team's overview of a concept, the review-and-submit step, the
+receipts of submitted versions and their files, and reopen, withdraw and restore (issue 5).
+
+Every page here is the team's: anyone else gets a 404 (S17), except that the overview sends an
+organiser (after the deadline) or the public (after results) to the page they may read.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.routing import BuildError
+
+from app.accounts.models import User
+from app.challenges.models import LICENCE_LABELS, LICENCE_SHORT, Licence
+from app.core.files import document_path
+from app.core.timeutil import as_utc, clock
+from app.core.web import CSP
+from app.db import db
+from app.i18n import _
+
+from .models import CONCEPT_STATE_LABELS, Concept, ConceptState, ConceptVersion, ConceptVersionFile
+from .permissions import can_view_entry, is_team_member, public_level
+from .rules import ConceptError, VersionConflictError, grace_seconds
+from .submission import (
+    ChecklistIncompleteError,
+    ChecklistItem,
+    canonical_json,
+    checklist,
+    checklist_complete,
+    fingerprint_document,
+    reference,
+    reopen_concept,
+    restore_concept,
+    restore_problem,
+    submit_concept,
+    version_by_source,
+    withdraw_concept,
+)
+from .submission_forms import ActionForm, SubmitForm, WithdrawForm
+from .views import bp
+
+DOWNLOAD_CSP = f"{CSP}; sandbox"
+
+
+def maybe_url(endpoint: str, **values: Any) -> str | None:
+    """A link to a page of another part of the site, or None while that part does not exist."""
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+# ---------------------------------------------------------------- loading
+def _load(concept_id: int) -> Concept:
+    concept = db.session.get(Concept, concept_id)
+    if concept is None:
+        abort(404)
+    return concept
+
+
+def _load_for_team(concept_id: int) -> Concept:
+    """The concept, or 404 for anyone not on its team: they may not know the draft exists (S17)."""
+    concept = _load(concept_id)
+    if not is_team_member(current_user, concept):
+        abort(404)
+    return concept
+
+
+def _version_of(concept: Concept, number: int) -> ConceptVersion:
+    version = db.session.scalar(select(ConceptVersion).where(ConceptVersion.concept_id == concept.id,
+                                                             ConceptVersion.number == number))
+    if version is None:
+        abort(404)
+    return version
+
+
+def _licence_label(value: str | None) -> str:
+    if value and value in Licence.__members__.values():
+        return str(LICENCE_SHORT[Licence(value)])
+    return value or ""
+
+
+# ---------------------------------------------------------------- page context
+@dataclass(frozen=True)
+class TeamCountdown:
+    text: str
+    template: str
+    target: datetime
+
+
+def _countdown(deadline: datetime | None, now: datetime) -> TeamCountdown | None:
+    from app.challenges.public_views import duration_text
+
+    if deadline is None or as_utc(deadline) <= now:
+        return None
+    target = as_utc(deadline)
+    return TeamCountdown(_("Your deadline is in %(time)s", time=duration_text(target - now)),
+                         _("Your deadline is in %(time)s", time="{time}"), target)
+
+
+def _checklist_links(concept: Concept, items: list[ChecklistItem]) -> list[tuple[ChecklistItem, str | None]]:
+    out = []
+    for item in items:
+        if item.section == "team":
+            link = maybe_url("concepts.team", concept_id=concept.id)
+        else:
+            link = maybe_url("concepts.edit", concept_id=concept.id)
+            if link and item.anchor:
+                link = f"{link}#{item.anchor}"
+        out.append((item, link))
+    return out
+
+
+def _context(concept: Concept) -> dict[str, Any]:
+    now = clock.now()
+    grace = grace_seconds()
+    challenge = concept.challenge
+    writable = concept.is_writable(now, grace)
+    state = ConceptState(concept.state)
+    items = checklist(concept, challenge)
+    problem = restore_problem(concept, current_user) if state == ConceptState.WITHDRAWN and writable else None
+    return {
+        "concept": concept, "challenge": challenge, "reference": reference(concept.id),
+        "state": state, "state_label": CONCEPT_STATE_LABELS[state], "deadline": concept.deadline(),
+        "closes_at": concept.write_closes_at(grace), "grace": grace, "writable": writable,
+        "countdown": _countdown(concept.deadline(), now) if writable else None,
+        "checklist": _checklist_links(concept, items), "ready": checklist_complete(items),
+        "versions": list(reversed(concept.versions)), "counting": concept.current_version(),
+        "reopened": state == ConceptState.DRAFT and concept.submitted_version_no is not None,
+        "can_reopen": writable and state == ConceptState.SUBMITTED,
+        "can_withdraw": writable and state in (ConceptState.DRAFT, ConceptState.SUBMITTED),
+        "can_restore": writable and state == ConceptState.WITHDRAWN and problem is None,
+        "restore_problem": problem,
+        "links": {"edit": maybe_url("concepts.edit", concept_id=concept.id),
+                  "team": maybe_url("concepts.team", concept_id=concept.id),
+                  "submit": url_for("concepts.submit", concept_id=concept.id),
+                  "challenge": maybe_url("challenges.detail", slug=challenge.slug),
+                  "mine": maybe_url("concepts.mine")},
+        "licence_label": _licence_label,
+    }
+
+
+def _render_overview(concept: Concept, *, withdraw_form: WithdrawForm | None = None, refused: str | None = None,
+                     status: int = 200) -> tuple[str, int]:
+    ctx = _context(concept)
+    return render_template("concepts/overview.html", **ctx, action_form=ActionForm(formdata=None),
+                           withdraw_form=withdraw_form or WithdrawForm(formdata=None), refused=refused), status
+
+
+# ---------------------------------------------------------------- overview
+@bp.route("/concepts/<int:concept_id>")
+@login_required
+def overview(concept_id: int) -> Any:
+    concept = _load(concept_id)
+    if not is_team_member(current_user, concept):
+        now, grace = clock.now(), grace_seconds()
+        slug = concept.challenge.slug
+        if can_view_entry(current_user, concept, now, grace):
+            target = maybe_url("concepts.entry", slug=slug, concept_id=concept.id)
+            if target:
+                return redirect(target)
+        if public_level(concept) is not None:
+            target = maybe_url("concepts.public", slug=slug, concept_id=concept.id)
+            if target:
+                return redirect(target)
+        abort(404)
+    return _render_overview(concept)
+
+
+# ---------------------------------------------------------------- submit
+def _render_submit(concept: Concept, form: SubmitForm, *, refused: str | None = None,
+                   missing: list[ChecklistItem] | None = None, status: int = 200) -> tuple[str, int]:
+    ctx = _context(concept)
+    members = [m.user for m in concept.members if m.user is not None]
+    return render_template("concepts/submit.html", **ctx, form=form, refused=refused, missing=missing or [],
+                           members=members), status
+
+
+def _submit_form(concept: Concept, formdata: Any = None) -> SubmitForm:
+    accepted = list(concept.challenge.accepted_licences or [])
+    if formdata is None:
+        licence = concept.licence if concept.licence in accepted else (accepted[0] if len(accepted) == 1 else None)
+        form = SubmitForm(formdata=None, lock_version=concept.lock_version, licence=licence)
+    else:
+        form = SubmitForm()
+    form.set_licences(accepted)
+    return form
+
+
+@bp.route("/concepts/<int:concept_id>/submit", methods=["GET", "POST"])
+@login_required
+def submit(concept_id: int) -> Any:
+    concept = _load_for_team(concept_id)
+    if request.method != "POST":
+        return _render_submit(concept, _submit_form(concept))
+    form = _submit_form(concept, formdata=True)
+    if not form.validate_on_submit():
+        return _render_submit(concept, form, status=400)
+    base_version = int(form.lock_version.data)
+    try:
+        # Only the fields of the form reach the service: nothing else posted is read (S20).
+        version, created = submit_concept(concept=concept, by=current_user, now=clock.now(),
+                                          base_version=base_version, licence=form.licence.data)
+    except ChecklistIncompleteError as exc:
+        db.session.rollback()
+        return _render_submit(concept, form, refused=str(exc), missing=exc.missing, status=exc.status)
+    except VersionConflictError as exc:
+        db.session.rollback()
+        form.lock_version.data = concept.lock_version  # the page now shows the current draft
+        return _render_submit(concept, form, refused=str(exc), status=exc.status)
+    except ConceptError as exc:
+        db.session.rollback()
+        return _render_submit(concept, form, refused=str(exc), status=exc.status)
+    except IntegrityError:
+        # Another request made the version for this same saved state first (S22): show its receipt.
+        db.session.rollback()
+        existing = version_by_source(concept_id, base_version)
+        if existing is None:
+            raise
+        number = existing.number
+    else:
+        number = version.number
+        db.session.commit()
+        if not created:
+            current_app.logger.info("concept %s: repeated submit of version %s", concept_id, number)
+    flash(_("Your concept has been submitted."), "success")
+    return redirect(url_for("concepts.version", concept_id=concept_id, number=number))
+
+
+# ---------------------------------------------------------------- receipts
+@bp.route("/concepts/<int:concept_id>/versions/<int:number>")
+@login_required
+def version(concept_id: int, number: int) -> Any:
+    concept = _load_for_team(concept_id)
+    item = _version_of(concept, number)
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(item.member_ids or [])))}
+    members = [users[i] for i in item.member_ids or [] if i in users]
+    document = fingerprint_document(item, concept.id)
+    return render_template(
+        "concepts/version.html", concept=concept, challenge=concept.challenge, version=item,
+        reference=reference(concept.id), members=members, canonical=canonical_json(document),
+        counts=concept.submitted_version_no == item.number and concept.state != ConceptState.WITHDRAWN,
+        licence_label=_licence_label(item.licence), licence_long=LICENCE_LABELS.get(item.licence, item.licence),
+        state_label=CONCEPT_STATE_LABELS[ConceptState(concept.state)],
+        overview_url=url_for("concepts.overview", concept_id=concept.id),
+        submitted_utc=as_utc(item.submitted_at).strftime("%Y-%m-%d %H:%M:%S UTC"))
+
+
+def _ascii_name(name: str) -> str:
+    """The plain-ASCII `filename=` for old clients; modern ones read `filename*` (RFC 6266)."""
+    simple = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    simple = re.sub(r"[^A-Za-z0-9._ ()-]", "_", simple).strip(" .")
+    stem, dot, ext = simple.rpartition(".")
+    if not dot:
+        return simple if simple.strip("_") else "attachment"
+    return f"{stem if stem.strip('_') else 'attachment'}.{ext}"
+
+
+@bp.route("/concepts/<int:concept_id>/versions/<int:number>/files/<int:file_id>/<path:filename>")
+@login_required
+def version_file(concept_id: int, number: int, file_id: int, filename: str) -> Any:
+    # The team only, checked on every fetch: the URL is no bearer token (S37).
+    concept = _load_for_team(concept_id)
+    item = _version_of(concept, number)
+    stored = db.session.get(ConceptVersionFile, file_id)
+    if stored is None or stored.version_id != item.id:
+        abort(404)
+    if filename != stored.filename:
+        return redirect(url_for("concepts.version_file", concept_id=concept_id, number=number, file_id=file_id,
+                                filename=stored.filename))
+    try:
+        path = document_path(current_app.config["UPLOAD_DIR"], stored.content_hash)
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        current_app.logger.error("Concept %s version %s file %s: stored file is missing", concept_id, number, file_id)
+        abort(404)
+    response = send_file(path, mimetype=stored.mimetype, as_attachment=True, download_name=stored.filename,
+                         conditional=True, etag=stored.content_hash, last_modified=item.submitted_at, max_age=None)
+    response.headers.set("Content-Disposition", "attachment", filename=_ascii_name(stored.filename),
+                         **{"filename*": "UTF-8''" + quote(stored.filename, safe="!#$&+-.^_`|~")})
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.cache_control.no_cache = None
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    return response
+
+
+# ---------------------------------------------------------------- reopen, withdraw, restore
+def _act(concept_id: int, service: Any, done_message: str, form: Any) -> Any:
+    concept = _load_for_team(concept_id)
+    if not form.validate_on_submit():
+        status = 400
+        withdraw_form = form if isinstance(form, WithdrawForm) else None
+        return _render_overview(concept, withdraw_form=withdraw_form, status=status)
+    try:
+        changed = service(concept=concept, by=current_user, now=clock.now())
+    except ConceptError as exc:
+        db.session.rollback()
+        return _render_overview(concept, refused=str(exc), status=exc.status)
+    db.session.commit()
+    if changed:
+        flash(done_message, "success")
+    target = "concepts.edit" if service is reopen_concept and maybe_url("concepts.edit", concept_id=concept_id) \
+        else "concepts.overview"
+    return redirect(url_for(target, concept_id=concept_id))
+
+
+@bp.route("/concepts/<int:concept_id>/reopen", methods=["POST"])
+@login_required
+def reopen(concept_id: int) -> Any:
+    return _act(concept_id, reopen_concept,
+                _("Your concept is open for changes. The version you submitted still counts unless you submit "
+                  "again before the deadline."), ActionForm())
+
+
+@bp.route("/concepts/<int:concept_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(concept_id: int) -> Any:
+    return _act(concept_id, withdraw_concept,
+                _("Your concept has been withdrawn. Nobody outside your team will see it."), WithdrawForm())
+
+
+@bp.route("/concepts/<int:concept_id>/restore", methods=["POST"])
+@login_required
+def restore(concept_id: int) -> Any:
+    return _act(concept_id, restore_concept, _("Your concept has been restored as a draft."), ActionForm())
