@@ -182,8 +182,15 @@ def load_challenges(ctx: DemoContext) -> None:
     load(ctx)
 
 
+def load_concepts(ctx: DemoContext) -> None:
+    """Forty-two concepts with teams, drafts, submissions and files (app/concepts/demo.py)."""
+    from app.concepts.demo import load_concepts as load
+
+    load(ctx)
+
+
 # Run in order; later sections may use what earlier ones put in the context.
-SECTIONS: list[Callable[[DemoContext], None]] = [load_users, load_organisations, load_challenges]
+SECTIONS: list[Callable[[DemoContext], None]] = [load_users, load_organisations, load_challenges, load_concepts]
 
 
 def load_demo(*, password: str = DEMO_PASSWORD) -> DemoContext:
