@@ -489,3 +489,19 @@ def test_a_teammate_sees_the_overview_and_can_submit(app, client, login, make_co
     assert client.get(f"/concepts/{made['id']}").status_code == 200
     assert client.post(f"/concepts/{made['id']}/submit", data=_submit_data(client, made["id"])).status_code == 302
     assert _versions(app, made["id"])[0].submitted_by_id == made["member_ids"][1]
+
+
+def test_the_unique_constraint_backstop_returns_the_first_receipt(app, client, login, make_concept,
+                                                                  monkeypatch) -> None:  # S22, R04
+    # Two requests that both passed the "already submitted?" check (the race the lock prevents):
+    # the database refuses the second version and the view answers with the first one's receipt.
+    made = make_concept("draft")
+    login(made["owner"])
+    data = _submit_data(client, made["id"])
+    assert client.post(f"/concepts/{made['id']}/submit", data=data).status_code == 302
+    _set(app, Concept, made["id"], state=ConceptState.DRAFT, lock_version=int(data["lock_version"]))
+    monkeypatch.setattr("app.concepts.submission.version_by_source", lambda *_args: None)
+    response = client.post(f"/concepts/{made['id']}/submit", data=data)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/concepts/{made['id']}/versions/1")
+    assert len(_versions(app, made["id"])) == 1
