@@ -12,17 +12,19 @@ def register_cli(app: Flask) -> None:
     def serve(host: str, port: int) -> None:
         """Serve the site for a local demo, with the outbox sender running beside it."""
         from app.challenges.tasks import start_background_ticker
+        from app.concepts.tasks import start_background_sweeper
         from app.mail.sender import start_background_sender
 
         start_background_sender(app)
         start_background_ticker(app)  # records opened/closed challenges every minute
+        start_background_sweeper(app)  # removes orphaned uploads every hour (R05)
         click.echo(f"Concept Arena is running on http://{host}:{port}/  (Ctrl+C stops it)")
         # app.run() returns at once inside a `flask` command (FLASK_RUN_FROM_CLI): serve directly.
         from werkzeug.serving import run_simple
 
         run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
-    for module in ("app.accounts.cli", "app.mail.cli", "app.challenges.cli", "app.demo"):
+    for module in ("app.accounts.cli", "app.mail.cli", "app.challenges.cli", "app.concepts.cli", "app.demo"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -61,6 +61,9 @@ def load_config(env: str | None = None) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(instance / "index")),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
+        # Stored files no row refers to are swept once older than this (R05): a file written by a
+        # request that has not committed yet is always younger.
+        "UPLOAD_ORPHAN_TTL": timedelta(seconds=int(os.environ.get("UPLOAD_ORPHAN_TTL", str(24 * 3600)))),
         "MAILBOX_DIR": os.environ.get("MAILBOX_DIR", str(instance / "mailbox")),
         # The canonical address used in every link we email; never the request's Host header (S08).
         "BASE_URL": base_url,

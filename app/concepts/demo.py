@@ -16,7 +16,6 @@ concept is found by challenge and owner before it is made.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -795,16 +794,8 @@ def _store_pdf(spec: DemoConcept) -> StoredFile:
 # ---------------------------------------------------------------------------- fingerprints
 def version_fingerprint(version: ConceptVersion, concept_id: int) -> str:
     """The submit flow's SHA-256 over the version's canonical content and its files' hashes."""
-    try:
-        from .submission import compute_fingerprint, fingerprint_document
-    except ImportError:  # the submit flow is not there yet: the same canonical JSON, computed here
-        document = {"concept": f"C-{concept_id}", "version": version.number, "title": version.title,
-                    "summary": version.summary, "body_md": version.body_md, "language": version.language,
-                    "licence": version.licence, "team_name": version.team_name,
-                    "files": [{"name": f.filename, "sha256": f.content_hash, "size": f.size}
-                              for f in version.files]}
-        canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    from .submission import compute_fingerprint, fingerprint_document
+
     return compute_fingerprint(fingerprint_document(version, concept_id))
 
 
