@@ -363,3 +363,35 @@ def test_archived_challenges_keep_their_published_concepts(client: FlaskClient, 
     _list_url, page_url = urls(concept)
     assert client.get(page_url).status_code == 200
 
+
+
+def test_the_cover_is_public_with_the_whole_concept_only(app: Flask, client: FlaskClient, results_challenge,
+                                                         make_concept) -> None:
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from app.core.uploads import store_image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (20, 120, 200)).save(out, format="PNG")
+    with app.app_context():
+        digest = store_image(FileStorage(io.BytesIO(out.getvalue()), filename="cover.png"), max_bytes=10**6,
+                             upload_dir=app.config["UPLOAD_DIR"])
+    challenge = results_challenge()
+    full = make_concept("submitted", challenge=challenge)
+    reserved = make_concept("submitted", challenge=challenge, licence="reserved-summary")
+    for concept in (full, reserved):
+        set_version(app, concept["id"], cover_image_hash=digest, cover_image_alt="Bins with picture stickers")
+    _list_url, page_url = urls(full)
+    page = html(client.get(page_url))
+    assert f'src="{page_url}/cover?v={digest[:16]}"' in page
+    assert 'alt="Bins with picture stickers"' in page
+    cover = client.get(f"{page_url}/cover")
+    assert cover.status_code == 200
+    assert cover.mimetype == "image/png"
+    assert "public" in cover.headers["Cache-Control"]
+    _list_url, reserved_url = urls(reserved)
+    assert "/cover" not in html(client.get(reserved_url))
+    assert client.get(f"{reserved_url}/cover").status_code == 404
