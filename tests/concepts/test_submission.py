@@ -345,6 +345,7 @@ def test_deadline_boundaries(app, client, login, make_concept, make_challenge, o
         text = response.get_data(as_text=True)
         assert "The deadline passed at" in text
         assert "so this change was not saved" in text
+        assert "Pictures beat words at the bin." in text  # the text is still on the page to copy
         assert _versions(app, made["id"]) == []
         assert _concept(app, made["id"]).state == ConceptState.DRAFT
 
