@@ -223,7 +223,7 @@ def register(app: Flask) -> None:
             db.session.rollback()
             raise
         if ctx.created:
-            click.echo(f"Demo data loaded ({ctx.created} new users, organisations and challenges).")
+            click.echo(f"Demo data loaded ({ctx.created} new users, organisations, challenges and concepts).")
         else:
             click.echo("Demo data was already there: nothing added.")
         click.echo("")
