@@ -316,6 +316,10 @@ def _json(status: int, **body: Any) -> tuple[Response, int]:
     return response, status
 
 
+def _not_saved(reason: str) -> str:
+    return _("Not saved: %(reason)s. Your text is still here; copy it or try again.", reason=reason.rstrip(". "))
+
+
 @bp.route("/concepts/<int:concept_id>/autosave", methods=["POST"])
 def autosave(concept_id: int) -> Any:
     # A script cannot follow a redirect to the login page usefully: say so in JSON (A07).
@@ -330,7 +334,7 @@ def autosave(concept_id: int) -> Any:
     if not form.validate():
         errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
         first = next(iter(errors.values()))[0]
-        return _json(400, ok=False, errors=errors, message=_("Not saved: %(reason)s", reason=first))
+        return _json(400, ok=False, errors=errors, message=_not_saved(first))
     now = clock.now()
     try:
         save_draft(concept=concept, by=current_user, now=now, base_version=form.lock_version.data,
@@ -343,7 +347,7 @@ def autosave(concept_id: int) -> Any:
         return _json(409, ok=False, deadline=True, message=str(exc))
     except ConceptError as exc:
         db.session.rollback()
-        return _json(exc.status, ok=False, field=exc.field, message=_("Not saved: %(reason)s", reason=str(exc)))
+        return _json(exc.status, ok=False, field=exc.field, message=_not_saved(str(exc)))
     db.session.commit()
     return _json(200, ok=True, lock_version=concept.lock_version, saved_at=now.isoformat(),
                  message=_("Saved at %(time)s", time=format_time(now, "short")))

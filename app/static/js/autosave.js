@@ -13,8 +13,7 @@
     var status = document.getElementById("autosave-status");
     var version = form.querySelector("input[name='lock_version']");
     var token = form.querySelector("input[name='csrf_token']");
-    var lang = document.documentElement.lang || "en";
-    var msgs = texts(lang);
+    var msgs = texts(form);
     var timer = null;
     var dirty = false;
     var stopped = false;
@@ -79,7 +78,7 @@
               stop(body.message);
             } else {
               dirty = true;
-              say(msgs.failed.replace("%s", body.message || msgs.unexpected), "error");
+              say(body.message || msgs.failed.replace("%s", msgs.unexpected), "error");
             }
             return null;
           });
@@ -151,7 +150,7 @@
           xhr.setRequestHeader("X-CSRFToken", token ? token.value : "");
           if (box) { box.hidden = false; }
           if (bar) { bar.value = 0; }
-          say(msgs.uploading.replace("%s", file.name).replace("%d", "0"));
+          say(msgs.uploading.replace("%d", "0").replace("%s", file.name));
           xhr.upload.addEventListener("progress", function (event) {
             if (!event.lengthComputable) { return; }
             var pct = Math.floor(event.loaded * 100 / event.total);
@@ -160,7 +159,7 @@
             var step = Math.floor(pct / 25);
             if (step !== lastStep) {
               lastStep = step;
-              say(msgs.uploading.replace("%s", file.name).replace("%d", String(pct)));
+              say(msgs.uploading.replace("%d", String(pct)).replace("%s", file.name));
             }
           });
           xhr.addEventListener("load", function () {
@@ -196,55 +195,25 @@
     });
   }
 
-  // The page's own language decides the words; the server's messages come translated already.
-  function texts(lang) {
-    var all = {
-      en: {
-        saving: "Saving…",
-        failed: "Not saved: %s. Your text is still here; copy it or try again.",
-        unexpected: "the server did not answer as expected (you may have been logged out)",
-        offline: "the connection failed",
-        kept: "Your text is still here and has not been saved.",
-        compare: "Compare the two versions",
-        uploading: "Uploading %s: %d%",
-        uploadFailed: "The file could not be uploaded. Your text is still here; try again.",
-        tooBig: "“%s” is larger than the limit for a file here. Please choose a smaller file."
-      },
-      da: {
-        saving: "Gemmer…",
-        failed: "Ikke gemt: %s. Din tekst er her stadig; kopiér den eller prøv igen.",
-        unexpected: "serveren svarede ikke som ventet (du er måske blevet logget ud)",
-        offline: "forbindelsen svigtede",
-        kept: "Din tekst er her stadig og er ikke gemt.",
-        compare: "Sammenlign de to versioner",
-        uploading: "Uploader %s: %d%",
-        uploadFailed: "Filen kunne ikke uploades. Din tekst er her stadig; prøv igen.",
-        tooBig: "“%s” er større end grænsen for en fil her. Vælg en mindre fil."
-      },
-      nb: {
-        saving: "Lagrer…",
-        failed: "Ikke lagret: %s. Teksten din er her fortsatt; kopier den eller prøv igjen.",
-        unexpected: "serveren svarte ikke som ventet (du kan ha blitt logget ut)",
-        offline: "forbindelsen brøt",
-        kept: "Teksten din er her fortsatt og er ikke lagret.",
-        compare: "Sammenlign de to versjonene",
-        uploading: "Laster opp %s: %d%",
-        uploadFailed: "Filen kunne ikke lastes opp. Teksten din er her fortsatt; prøv igjen.",
-        tooBig: "«%s» er større enn grensen for en fil her. Velg en mindre fil."
-      },
-      sv: {
-        saving: "Sparar…",
-        failed: "Inte sparat: %s. Din text finns kvar här; kopiera den eller försök igen.",
-        unexpected: "servern svarade inte som väntat (du kan ha blivit utloggad)",
-        offline: "anslutningen bröts",
-        kept: "Din text finns kvar här och har inte sparats.",
-        compare: "Jämför de två versionerna",
-        uploading: "Laddar upp %s: %d%",
-        uploadFailed: "Filen kunde inte laddas upp. Din text finns kvar här; försök igen.",
-        tooBig: "”%s” är större än gränsen för en fil här. Välj en mindre fil."
-      }
+  // The words come from the page (data-msg-* attributes, translated by the server); English if absent.
+  function texts(form) {
+    var fallback = {
+      saving: "Saving…",
+      failed: "Not saved: %s. Your text is still here; copy it or try again.",
+      unexpected: "the server did not answer as expected (you may have been logged out)",
+      offline: "the connection failed",
+      kept: "Your text is still here and has not been saved.",
+      compare: "Compare the two versions",
+      uploading: "Uploading %s: %d%",
+      uploadFailed: "The file could not be uploaded. Your text is still here; try again.",
+      tooBig: "“%s” is larger than the limit for a file here. Please choose a smaller file."
     };
-    return all[lang] || all.en;
+    var out = {};
+    Object.keys(fallback).forEach(function (key) {
+      var attr = "data-msg-" + key.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); });
+      out[key] = form.getAttribute(attr) || fallback[key];
+    });
+    return out;
   }
 
   document.addEventListener("DOMContentLoaded", init);
