@@ -52,12 +52,12 @@ class DraftTextForm(FlaskForm):
         Length(max=MAX_SUMMARY_CHARS, message=_l("The summary is too long: at most %(max)d characters "
                                                  "(it has %(length)d)."))],
         description=_l("One paragraph, at most 1,000 characters: what problem your concept solves, for whom, "
-                       "and how."))
+                       "and how."), render_kw={"rows": 4})
     body_md = TextAreaField(_l("Your concept"), filters=[_strip_text], validators=[
         Length(max=MAX_BODY_CHARS, message=_l("The concept text is too long: at most %(max)d characters (it "
                                               "has %(length)d). Move details into an attachment."))],
         description=_l("Markdown: ## headings, *emphasis*, - lists, [links](https://…). At most 50,000 "
-                       "characters. Use “Save and preview” to see it formatted."))
+                       "characters. Use “Save and preview” to see it formatted."), render_kw={"rows": 20})
     language = SelectField(_l("Language of the concept"), choices=language_choices(), default="en",
                            validate_choice=False)
     tags = StringField(_l("Tags"), filters=[_strip], validators=[Length(max=600)],
