@@ -60,6 +60,13 @@ def maybe_url(endpoint: str, **values: Any) -> str | None:
         return None
 
 
+def concept_counts(challenge_ids: Any) -> dict[int, tuple[int, int]]:
+    """{challenge id: (drafts, submitted)}, from the concepts feature if it is installed (it registers
+    the counter on the app, so this module does not import the feature above it)."""
+    counter = current_app.extensions.get("concept_counts")
+    return counter(challenge_ids) if counter else {}
+
+
 def labels_context() -> dict[str, Any]:
     return {"STATE_LABELS": CHALLENGE_STATE_LABELS, "QUESTION_STATUS_LABELS": QUESTION_STATUS_LABELS,
             "link": maybe_url}
@@ -83,7 +90,8 @@ def _render_manage(challenge: Any, form: StateForm | None = None, status: int = 
         "challenges/manage.html", challenge=challenge, state=lifecycle.effective_state(challenge, now),
         stored_state=ChallengeState(challenge.state), steps=[s for s in steps if s is not ChallengeState.CANCELLED],
         can_cancel=ChallengeState.CANCELLED in steps, form=form or StateForm(), history=history,
-        changes=changes, pending=pending, refused=refused, **labels_context()), status
+        changes=changes, pending=pending, refused=refused,
+        concepts=concept_counts([challenge.id]).get(challenge.id, (0, 0)), **labels_context()), status
 
 
 @bp.get("/challenges/<slug>/manage")
@@ -133,7 +141,7 @@ def dashboard(slug: str) -> Any:
     challenges = db.session.scalars(select(Challenge).where(Challenge.organisation_id == organisation.id)
                                     .order_by(Challenge.deadline_at.is_(None), Challenge.deadline_at,
                                               Challenge.id)).all()
-    # Three aggregate queries, whatever the number of challenges.
+    # Four aggregate queries (followers, questions, concepts, organisation followers), whatever the number of challenges.
     followers = dict(db.session.execute(select(Follow.challenge_id, func.count()).where(
         Follow.challenge_id.in_(of_org)).group_by(Follow.challenge_id)).tuples().all())
     questions: dict[int, dict[str, int]] = {}
@@ -149,8 +157,7 @@ def dashboard(slug: str) -> Any:
     return render_template(
         "challenges/dashboard.html", organisation=organisation, groups=groups, followers=followers,
         questions=questions,
-        # The concepts issue fills this column: {challenge id: (drafts, submitted)}; 0 until then.
-        concepts={}, org_followers=org_followers, staff=staff,
+        concepts=concept_counts(of_org), org_followers=org_followers, staff=staff,
         can_edit=lambda c: can_edit_challenge(current_user, c),
         can_create=can_create_challenge(current_user, organisation), total=len(challenges), **labels_context())
 
