@@ -76,7 +76,28 @@ def _load_user(key: str) -> User | None:
     session[SEEN_KEY] = now.timestamp()
     user = row.user
     user.session_key = key
+    # For the expiry warning (session_expiry), without another query.
+    user.session_info = (as_utc(row.created_at), row.remember)
     return user
+
+
+def session_expiry(user: User, now: datetime) -> tuple[int, int] | None:
+    """Seconds until the current session ends: (idle, absolute), for the expiry warning (A07).
+
+    Every request that loads the user resets the idle clock (the loader above), so the idle
+    figure is the full idle timeout unless called later in a long request.
+    """
+    info = getattr(user, "session_info", None)
+    seen = session.get(SEEN_KEY)
+    if info is None or not isinstance(seen, int | float):
+        return None
+    created_at, remember = info
+    cfg = current_app.config
+    absolute = cfg["REMEMBER_ABSOLUTE_TIMEOUT"] if remember else cfg["SESSION_ABSOLUTE_TIMEOUT"]
+    idle = cfg["REMEMBER_IDLE_TIMEOUT"] if remember else cfg["SESSION_IDLE_TIMEOUT"]
+    idle_left = seen + idle.total_seconds() - now.timestamp()
+    absolute_left = (created_at + absolute - now).total_seconds()
+    return max(0, int(idle_left)), max(0, int(absolute_left))
 
 
 def refuse_demo_accounts(app: Flask) -> None:
@@ -114,7 +135,7 @@ def init_app(app: Flask) -> None:
         return None
 
 
-_TERMS_EXEMPT = {"static", "accounts.accept_terms", "accounts.logout", "pages.terms", "pages.privacy",
+_TERMS_EXEMPT = {"static", "accounts.accept_terms", "accounts.logout", "accounts.extend_session", "pages.terms", "pages.privacy",
                  "pages.accessibility", "pages.healthz", "pages.set_language", "mail.mailbox",
                  "mail.mailbox_message"}
 

@@ -64,6 +64,7 @@ class User(UserMixin, db.Model):
 
     # The server-side session this object was loaded through (set by the user loader and at login).
     session_key = None  # not a column
+    session_info = None  # (created_at, remember) of that session, set with session_key; not a column
 
     @property
     def is_verified(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -197,6 +197,27 @@ def logout():  # type: ignore[no-untyped-def]
         security_event("logout", user=user_id, ip=client_ip())
     flash(_("You have logged out."), "info")
     return redirect(url_for("pages.home"))
+
+
+# ---------------------------------------------------------------- session expiry warning (A07, R07)
+@bp.app_context_processor
+def _session_expiry_context() -> dict[str, Any]:
+    """Seconds left in the signed-in session, for base.html's expiry warning (session.js)."""
+    if not current_user.is_authenticated:
+        return {"session_expiry": None}
+    return {"session_expiry": auth.session_expiry(current_user, clock.now())}
+
+
+@bp.route("/session/extend", methods=["POST"])
+def extend_session():  # type: ignore[no-untyped-def]
+    """"Stay logged in": loading the user (auth._load_user) has already reset the idle clock; the
+    absolute limit stays where it is. Answers JSON, also when the session has already ended."""
+    if not current_user.is_authenticated:
+        return jsonify(error=_("Your session has ended. Please log in again."),
+                       login_url=url_for(".login")), 401
+    expiry = auth.session_expiry(current_user, clock.now())
+    idle, absolute = expiry if expiry is not None else (0, 0)
+    return jsonify(idle_seconds=idle, absolute_seconds=absolute, expires_in=min(idle, absolute))
 
 
 # ---------------------------------------------------------------- password reset
