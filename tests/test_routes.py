@@ -60,8 +60,9 @@ PUBLIC: dict[str, str] = {
     "challenges.cover": "cover image of a challenge the visitor may see (same check as the page)",
     "challenges.attachment": "briefing file of a challenge the visitor may see; permission re-checked "
                              "on every fetch, drafts 404 (S37)",
-    # Issue 5, part E2: published concepts after results; 404 for anything public_level() refuses.
+    # Issue 5, part B: team invitation links from email.
     "concepts.team_invitation": "the emailed token is the credential; unknown tokens 404, accepting needs an account",
+    # Issue 5, part E2: published concepts after results; 404 for anything public_level() refuses.
     "concepts.published": "list of a challenge's published concepts after results (licence and setting respected)",
     "concepts.public": "one published concept after results: its counting version, consenting names only (P08)",
     "concepts.public_file": "file of a published concept under an open licence; re-checked per fetch (S37)",
