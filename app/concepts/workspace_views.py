@@ -347,7 +347,9 @@ def autosave(concept_id: int) -> Any:
         return _json(409, ok=False, deadline=True, message=str(exc))
     except ConceptError as exc:
         db.session.rollback()
-        return _json(exc.status, ok=False, field=exc.field, message=_not_saved(str(exc)))
+        # 409: submitted or withdrawn meanwhile; the page's script stops saving.
+        return _json(exc.status, ok=False, field=exc.field, locked=exc.status == 409,
+                     message=_not_saved(str(exc)))
     db.session.commit()
     return _json(200, ok=True, lock_version=concept.lock_version, saved_at=now.isoformat(),
                  message=_("Saved at %(time)s", time=format_time(now, "short")))

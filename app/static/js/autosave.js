@@ -74,7 +74,7 @@
               say(body.message, "ok");
             } else if (body.conflict) {
               stop(body.message + " " + msgs.kept, true);
-            } else if (body.deadline) {
+            } else if (body.deadline || body.locked) {
               stop(body.message);
             } else {
               dirty = true;
