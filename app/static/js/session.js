@@ -64,7 +64,8 @@
 
     function close(restoreFocus) {
       if (!box) { return; }
-      var hadFocus = box.contains(document.activeElement);
+      var active = document.activeElement;
+      var hadFocus = box.contains(active) || !active || active === document.body;
       box.remove();
       box = null;
       boxState = null;
@@ -112,11 +113,11 @@
       close(true);
     }
 
-    function announce(text) {
+    function announce(text, category) {
       var region = document.getElementById("flash");
       if (!region || !text) { return; }
       var p = document.createElement("p");
-      p.className = "flash flash-success";
+      p.className = "flash flash-" + (category || "success");
       p.textContent = text;
       region.appendChild(p);
     }
@@ -138,15 +139,19 @@
       timer = window.setTimeout(schedule, Math.min(end - warnMs - now, MAX_WAIT));
     }
 
+    var busy = false;
+
     function stay() {
-      var button = part('[data-action="stay"]');
-      if (button) { button.disabled = true; }
+      // Not `disabled`: a disabled button drops the keyboard focus.
+      if (busy) { return; }
+      busy = true;
       window.fetch(data.extendUrl, {
         method: "POST",
         credentials: "same-origin",
         headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
       }).then(function (response) {
         if (response.status === 401) {
+          busy = false;
           idleEnd = absoluteEnd = Date.now();
           schedule();
           return null;
@@ -154,6 +159,7 @@
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.json();
       }).then(function (json) {
+        busy = false;
         if (!json) { return; }
         setDeadlines(json.idle_seconds, json.absolute_seconds);
         dismissedFor = null;
@@ -162,10 +168,11 @@
         announce(extended ? extended.textContent.trim() : "");
         schedule();
       }).catch(function () {
+        busy = false;
         if (!box) { return; }
-        part('[data-message="failed"]').hidden = false;
-        var again = part('[data-action="stay"]');
-        if (again) { again.disabled = false; again.focus(); }
+        var failed = part('[data-message="failed"]');
+        failed.hidden = false;
+        announce(failed.textContent.trim(), "error");
       });
     }
 
