@@ -329,15 +329,19 @@ def csv_rows(versions: Iterable[ConceptVersion]) -> Iterator[list[Any]]:
                version.fingerprint]
 
 
-def build_csv(versions: Iterable[ConceptVersion]) -> bytes:
-    """The entries as CSV: RFC 4180 (CRLF, quotes doubled), UTF-8 with a BOM for Excel, formula-safe (S30)."""
+def csv_bytes(rows: Iterable[list[Any]]) -> bytes:
+    """Rows as CSV: RFC 4180 (CRLF, quotes doubled), UTF-8 with a BOM for Excel, formula-safe (S30)."""
     from defusedcsv import csv as safe_csv
 
     out = io.StringIO(newline="")
     writer = safe_csv.writer(out, dialect="excel", quoting=std_csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    for row in csv_rows(versions):
+    for row in rows:
         writer.writerow([_neutralise(cell) for cell in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def build_csv(versions: Iterable[ConceptVersion]) -> bytes:
+    return csv_bytes(csv_rows(versions))
 
 
 def _folder_name(version: ConceptVersion) -> str:
