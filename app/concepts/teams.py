@@ -28,6 +28,7 @@ from .rules import (
     DeadlinePassedError,
     eligibility_problem,
     grace_seconds,
+    lock_challenge,
     lock_concept,
     max_team_size,
     slot_problem,
@@ -221,6 +222,9 @@ def accept_team_invitation(*, invitation: TeamInvitation, user: User,
     team full, or already on another concept of the challenge).
     """
     concept = invitation.concept
+    # "One concept per person and challenge" spans concepts: take the challenge lock first, as
+    # starting a concept does (workspace.start_concept), then the team's. Always in this order.
+    lock_challenge(concept.challenge)
     _lock(concept)
     db.session.refresh(invitation)
     existing = concept.member_for(user)

@@ -105,3 +105,30 @@ def test_parallel_invites_never_overfill_the_team(app, make_concept, make_challe
         concept = db.session.get(Concept, made["id"])
         assert len([i for i in concept.invitations if i.is_usable(utcnow())]) == 1
         db.session.remove()
+
+
+def test_one_person_accepting_two_teams_at_once_joins_one(app, make_concept, make_challenge, make_user) -> None:
+    challenge = make_challenge("open", allow_teams=True, max_team_size=3)
+    first, second = (make_concept("draft", challenge=challenge) for _ in range(2))
+    address = f"double-{uuid.uuid4().hex[:6]}@example.org"
+    user_id = make_user(address, participant_kind="student")
+    tokens = []
+    for made in (first, second):
+        token = uuid.uuid4().hex * 2
+        tokens.append(token)
+        with app.app_context():
+            db.session.add(TeamInvitation(concept_id=made["id"], email=address, token_hash=token_hash(token),
+                                          invited_by_id=made["owner_id"], created_at=utcnow(),
+                                          expires_at=utcnow() + timedelta(days=7)))
+            db.session.commit()
+    sessions = [_client(app, address) for _ in tokens]
+
+    def accept(client: FlaskClient, csrf: str, token: str) -> Any:
+        return lambda: client.post(f"/team-invitations/{token}/accept", data={"csrf_token": csrf}).status_code
+
+    statuses = _race([accept(c, csrf, t) for (c, csrf), t in zip(sessions, tokens, strict=True)])
+    assert Counter(statuses) == {302: 1, 409: 1}, statuses
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ConceptMember).where(
+            ConceptMember.user_id == user_id)) == 1
+        db.session.remove()
