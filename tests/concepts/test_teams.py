@@ -573,3 +573,19 @@ def test_invitation_email_in_the_invitees_language(app, setup, make_user) -> Non
             OutboxMessage.template == "concepts/team_invitation")).tuples().all())
     # The invitee's language if the address has an account, else the inviter's (English here).
     assert locales == {known: "sv", unknown: "en"}
+
+
+class TestInviteRateLimit:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "TEAM_INVITE_LIMIT_PER_USER": "2 per hour"}
+
+    def test_invitations_are_rate_limited_per_lead(self, app, setup) -> None:
+        # Invitations email any address with text a participant chose: no bulk mail through teams.
+        made = setup(max_team_size=10)
+        assert invite(made["lead"], made["id"], email()).status_code == 302
+        assert invite(made["lead"], made["id"], email()).status_code == 302
+        response = invite(made["lead"], made["id"], email())
+        assert response.status_code == 429
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(TeamInvitation)) == 2
