@@ -503,7 +503,7 @@ def test_dashboard_and_manage_page_counts(app, client, login, make_challenge, ma
     assert row(first_title)[-2:] == ["1", "2"]  # one draft; two submitted (withdrawn counted nowhere)
     assert row(other_title)[-2:] == ["2", "0"]
     manage = client.get(f"/challenges/{s['challenge']['slug']}/manage").get_data(as_text=True)
-    assert "2 submitted, 1 drafts" in manage
+    assert "(2 submitted, 1 draft)" in manage
     assert f'href="/challenges/{s["challenge"]["slug"]}/entries"' in manage
 
 
