@@ -162,6 +162,14 @@ def _bump(concept: Concept, now: datetime) -> None:
     concept.updated_at = now
 
 
+def _same_text(concept: Concept, data: DraftInput) -> bool:
+    """Does the saved draft already hold exactly the posted text fields?"""
+    if any((getattr(concept, name) or "") != (getattr(data, name) or "")
+           for name in ("title", "summary", "body_md", "language")):
+        return False
+    return [t.slug for t in concept.tags] == sorted(slug for slug, _name in data.tags)
+
+
 def save_draft(*, concept: Concept, by: User, now: datetime, base_version: int | None, data: DraftInput) -> Concept:
     """Save the team's draft if nobody saved since `base_version`.
 
@@ -169,7 +177,9 @@ def save_draft(*, concept: Concept, by: User, now: datetime, base_version: int |
     """
     lock_concept(concept)
     require_editable(concept, now)
-    if base_version is None or base_version != concept.lock_version:
+    if base_version is None or (base_version != concept.lock_version and not _same_text(concept, data)):
+        # A newer save whose text equals what is posted is no conflict: it is this page's own
+        # autosave or file upload still in flight when the form was sent (nothing would be lost).
         raise VersionConflictError(_l("Someone saved this concept since you opened it (perhaps you, in another "
                                       "tab). Nothing was overwritten: compare the two versions below."))
     _check_input(data)

@@ -183,7 +183,7 @@ def _render_edit(concept: Concept, form: DraftForm | None, status: int = 200, *,
     return render_template(
         "concepts/edit.html", concept=concept, form=form if (editable or form is not None) else None,
         editable=editable, writable=writable, notice=notice, preview=preview,
-        preview_html=render_markdown(concept.body_md) if preview else None,
+        preview_html=render_markdown(concept.body_md, top=3) if preview else None,
         deadline=concept.deadline(), panel=attachments_panel(concept), links=_links(concept),
         is_lead=is_team_lead(current_user, concept), language_names=LANGUAGE_NAMES,
         upload_max_bytes=max_file_bytes(concept.challenge), cover_url=concept_cover_url(concept),

@@ -4,6 +4,7 @@ The only place user text becomes markup; templates use `{{ text|markdown }}` and
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import nh3
@@ -26,16 +27,23 @@ def _renderer() -> MarkdownIt:
         .enable("strikethrough")
 
 
-def _demote_headings(html: str) -> str:
+_HEADING = re.compile(r"<(/?)h([1-6])>")
+
+
+def _demote_headings(html: str, top: int | None = None) -> str:
     # The page owns <h1>; a brief's "# Heading" becomes <h2> so the outline stays logical (A02).
-    return html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    if top is None:
+        return html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    # Under a page heading of level top-1, shift every level so "#" becomes <h{top}> (at most h6).
+    shift = max(0, min(top, 6) - 1)
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + shift)}>", html)
 
 
-def render_markdown(text: str | None) -> Markup:
-    """Render user Markdown to sanitised HTML."""
+def render_markdown(text: str | None, top: int | None = None) -> Markup:
+    """Render user Markdown to sanitised HTML; `top` is the level its "#" headings get (default: h1 -> h2)."""
     if not text:
         return Markup("")
-    html = _demote_headings(_renderer().render(text[:MAX_MARKDOWN_CHARS]))
+    html = _demote_headings(_renderer().render(text[:MAX_MARKDOWN_CHARS]), top)
     cleaned = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=ALLOWED_SCHEMES,
                         link_rel="nofollow noopener noreferrer ugc")
     return Markup(cleaned)  # noqa: S704  cleaned by nh3 just above

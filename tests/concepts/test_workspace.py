@@ -359,6 +359,23 @@ def test_two_tabs_never_overwrite_each_other(app: Flask, client: FlaskClient, as
     assert load(app, info["id"]).body_md == "Text from tab B"
 
 
+def test_own_autosave_in_flight_is_no_conflict(app: Flask, client: FlaskClient, as_member: Any,
+                                               post_form: Any) -> None:
+    # The page's autosave (or a file upload) lands just before the form it came from is sent: the
+    # saved text equals the posted text, so saving with the older version loses nothing (found by
+    # the browser journey: blur -> autosave, then "Save the draft" posted lock_version 1).
+    info = as_member()
+    token = token_of(client.get(edit_url(info["id"])).get_data(as_text=True))
+    auto = client.post(f"/concepts/{info['id']}/autosave", data=draft(1, body_md="same words"),
+                       headers={"X-CSRFToken": token})
+    assert auto.status_code == 200
+    assert post_form(edit_url(info["id"]), draft(1, body_md="same words")).status_code == 303
+    assert load(app, info["id"]).lock_version == 3
+    # Different text on the old version is still a conflict.
+    assert post_form(edit_url(info["id"]), draft(1, body_md="other words")).status_code == 409
+    assert load(app, info["id"]).body_md == "same words"
+
+
 # ---------------------------------------------------------------- the deadline at the moment of the write
 @pytest.fixture
 def soon(make_challenge: Any, make_concept: Any, login: Any) -> dict[str, Any]:
