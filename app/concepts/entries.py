@@ -259,6 +259,7 @@ def grant_extension(*, challenge: Challenge, concept: Concept | None, by: User, 
         raise ConceptError(_l("The reason can be at most %(max)d characters.", max=REASON_MAX), field="reason")
     if concept is None or concept.challenge_id != challenge.id:
         raise ConceptError(_l("There is no concept with this reference in this challenge."), field="concept")
+    lock_concept(concept)  # a withdrawal at the same moment waits for this decision
     if concept.state == ConceptState.WITHDRAWN:
         raise ConceptError(_l("This concept was withdrawn by its team, so it cannot get an extension."),
                            field="concept")
@@ -276,7 +277,6 @@ def grant_extension(*, challenge: Challenge, concept: Concept | None, by: User, 
                               days=MAX_EXTENSION.days), field="until")
     if challenge.judging_ends_at is not None and until >= challenge.judging_ends_at:
         raise ConceptError(_l("The new deadline must be before judging ends."), field="until")
-    lock_concept(concept)
     extension = ConceptExtension(concept_id=concept.id, until=until, reason=reason, granted_by_id=by.id,
                                  created_at=now)
     db.session.add(extension)

@@ -34,7 +34,7 @@ from . import entries
 from .entry_forms import EligibleForm, EntryFilterForm, ExtensionForm, IneligibleForm
 from .models import Concept, ConceptVersion, ConceptVersionFile
 from .permissions import can_review_entries
-from .rules import ConceptError
+from .rules import ConceptError, eligibility_problem
 from .views import bp
 
 PER_PAGE = 25
@@ -153,9 +153,11 @@ def entries_page(slug: str) -> Any:
 def _render_entry(challenge: Challenge, version: ConceptVersion, form: IneligibleForm | None = None,
                   status: int = 200, refused: str | None = None) -> Any:
     concept = version.concept
+    members = entries.member_users(version)
     return render_template(
         "concepts/entry.html", challenge=challenge, concept=concept, version=version,
-        body=render_markdown(version.body_md), members=entries.member_users(version),
+        body=render_markdown(version.body_md, top=3), members=members,
+        fits={u.id: eligibility_problem(u, challenge) is None for u in members},
         versions=entries.version_count(concept), form=form or IneligibleForm(formdata=None),
         eligible_form=EligibleForm(formdata=None), refused=refused,
         is_staff=is_staff_of_challenge(current_user, challenge), **_helpers()), status

@@ -514,3 +514,72 @@ def test_the_challenge_state_does_not_matter_without_deadline(app) -> None:
     with app.app_context():
         challenge = Challenge(state=ChallengeState.JUDGING, deadline_at=None)
         assert challenge_deadline_passed(challenge, clock.now())
+
+
+# ---------------------------------------------------------------- cover, pagination, eligibility facts
+def test_the_cover_of_the_counting_version(app, client, login, make_user, scenario) -> None:
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from app.core.uploads import store_image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(buffer, "PNG")
+    buffer.seek(0)
+    digest = store_image(FileStorage(buffer, filename="cover.png"), max_bytes=1_000_000,
+                         upload_dir=app.config["UPLOAD_DIR"])
+    with app.app_context():
+        version = db.session.scalar(select(ConceptVersion).where(
+            ConceptVersion.concept_id == scenario["submitted"]["id"]))
+        version.cover_image_hash, version.cover_image_alt = digest, "A green square"
+        db.session.commit()
+    after_deadline(app, scenario["challenge"])
+    url = entry_url(scenario["submitted"]) + "/cover"
+    make_user("cover-student@example.org")
+    login("cover-student@example.org")
+    assert fetch(client, url) == 403  # S17
+    logout(client)
+    login(scenario["challenge"]["org"]["owner"])
+    assert 'alt="A green square"' in client.get(entry_url(scenario["submitted"])).get_data(as_text=True)
+    response = client.get(url)
+    data = response.get_data()
+    response.close()
+    assert response.status_code == 200
+    assert data.startswith(b"\x89PNG")
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_pages_of_entries(app, client, login, make_challenge, make_concept, monkeypatch) -> None:
+    import app.concepts.entry_views as views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    challenge = make_challenge("open")
+    for n in range(3):
+        make_concept("submitted", challenge=challenge, title=f"Idea {n}")
+    after_deadline(app, challenge)
+    login(challenge["org"]["owner"])
+    first = client.get(entries_url(challenge) + "?sort=title").get_data(as_text=True)
+    assert _titles(first) == ["Idea 0", "Idea 1"]
+    assert f'href="/challenges/{challenge["slug"]}/entries?page=2&amp;sort=title"' in first
+    second = client.get(entries_url(challenge) + "?sort=title&page=2").get_data(as_text=True)
+    assert _titles(second) == ["Idea 2"]
+
+
+def test_the_entry_says_whether_each_member_fits_the_eligibility(app, client, login, make_challenge,
+                                                                  make_concept) -> None:
+    from app.accounts.models import User
+
+    challenge = make_challenge("open", eligibility=["student"])
+    concept = make_concept("submitted", challenge=challenge, members=2)
+    with app.app_context():
+        user = db.session.get(User, concept["member_ids"][1])
+        user.participant_kind, user.institution, user.country = "startup", "Sortera AB", "SE"
+        db.session.commit()
+    after_deadline(app, challenge)
+    login(challenge["org"]["owner"])
+    html = client.get(entry_url(concept)).get_data(as_text=True)
+    assert "Sortera AB" in html
+    assert "Startup" in html
+    assert html.count("No: the profile does not match who may enter") == 1
