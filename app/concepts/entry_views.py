@@ -8,6 +8,7 @@ Reading is for the organisation's staff and platform admins (can_review_entries)
 from __future__ import annotations
 
 import tempfile
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -34,7 +35,7 @@ from . import entries
 from .entry_forms import EligibleForm, EntryFilterForm, ExtensionForm, IneligibleForm
 from .models import Concept, ConceptVersion, ConceptVersionFile
 from .permissions import can_review_entries
-from .rules import ConceptError, eligibility_problem
+from .rules import ConceptError, eligibility_problem, grace_seconds
 from .views import bp
 
 PER_PAGE = 25
@@ -135,7 +136,9 @@ def entries_page(slug: str) -> Any:
     context: dict[str, Any] = {"challenge": challenge, "drafts": drafts, "submitted": submitted,
                                "is_staff": is_staff_of_challenge(current_user, challenge), **_helpers()}
     if not entries.challenge_deadline_passed(challenge, now):
-        return render_template("concepts/entries.html", readable=False, **context)
+        readable_from = (challenge.deadline_at + timedelta(seconds=grace_seconds())
+                         if challenge.deadline_at is not None else None)
+        return render_template("concepts/entries.html", readable=False, readable_from=readable_from, **context)
     languages, tags = entries.filter_options(challenge, now)
     form = EntryFilterForm(formdata=request.args, languages=languages, tags=tags)
     extended = entries.running_extensions(challenge, now)

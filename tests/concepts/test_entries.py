@@ -583,3 +583,17 @@ def test_the_entry_says_whether_each_member_fits_the_eligibility(app, client, lo
     assert "Sortera AB" in html
     assert "Startup" in html
     assert html.count("No: the profile does not match who may enter") == 1
+
+
+def test_the_grace_period_keeps_entries_closed(app, client, login, scenario) -> None:
+    # R03: during the grace period teams may still write, so organisers still see counts only.
+    app.config["SUBMISSION_GRACE_SECONDS"] = 60
+    deadline = deadline_of(app, scenario["challenge"])
+    clock.set(deadline + timedelta(seconds=30))
+    login(scenario["challenge"]["org"]["owner"])
+    html = client.get(entries_url(scenario["challenge"])).get_data(as_text=True)
+    assert "Submitted idea" not in html
+    assert fetch(client, entry_url(scenario["submitted"])) == 404
+    clock.set(deadline + timedelta(seconds=60))
+    assert "Submitted idea" in client.get(entries_url(scenario["challenge"])).get_data(as_text=True)
+    assert fetch(client, entry_url(scenario["submitted"])) == 200
