@@ -202,10 +202,9 @@ def _profile_text(value: Any) -> Any:
 
 
 def _link_field(number: int) -> StringField:
-    return StringField(_l("Link %(number)d (optional)", number=number), filters=[_strip], validators=[
-        Optional(), Length(max=LINK_MAX, message=_l("A link has at most %(max)d characters.")), _check_link],
-        description=_l("A web address starting with https:// or http://, for example your portfolio or "
-                       "your startup's website."))
+    # The hint is said once, on the fieldset around the three (templates/accounts/profile.html).
+    return StringField(_l("Link %(number)d", number=number), filters=[_strip], validators=[
+        Optional(), Length(max=LINK_MAX, message=_l("A link has at most %(max)d characters.")), _check_link])
 
 
 def _check_link(form: Any, field: Any) -> None:
