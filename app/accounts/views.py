@@ -4,7 +4,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -203,7 +214,8 @@ def logout():  # type: ignore[no-untyped-def]
 @bp.app_context_processor
 def _session_expiry_context() -> dict[str, Any]:
     """Seconds left in the signed-in session, for base.html's expiry warning (session.js)."""
-    if not current_user.is_authenticated:
+    # Templates are also rendered outside requests (emails queued by `flask challenges tick`).
+    if not has_request_context() or not current_user or not current_user.is_authenticated:
         return {"session_expiry": None}
     return {"session_expiry": auth.session_expiry(current_user, clock.now())}
 

@@ -71,6 +71,8 @@
           return response.json().then(function (body) {
             if (response.ok && body.ok) {
               if (version && body.lock_version) { version.value = body.lock_version; }
+              // The request reset the session's idle clock: tell session.js (A07).
+              document.dispatchEvent(new CustomEvent("ca:session-touched"));
               say(body.message, "ok");
             } else if (body.conflict) {
               stop(body.message + " " + msgs.kept, true);
@@ -168,6 +170,7 @@
             if (box) { box.hidden = true; }
             if (xhr.status === 200 && body && body.ok) {
               if (version && body.lock_version) { version.value = body.lock_version; }
+              document.dispatchEvent(new CustomEvent("ca:session-touched"));
               var list = document.getElementById("files-list");
               if (list && body.html) {
                 var holder = document.createElement("div");
