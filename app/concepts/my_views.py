@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -13,11 +13,14 @@ from werkzeug.routing import BuildError
 
 from app.challenges.lifecycle import effective_state
 from app.challenges.models import Challenge, ChallengeState
-from app.core.timeutil import utcnow
+from app.core.timeutil import clock, utcnow
 from app.db import db
+from app.i18n import _
 
+from . import teams
 from .models import CONCEPT_STATE_LABELS, Concept, ConceptMember, ConceptState, TeamInvitation
-from .rules import grace_seconds
+from .rules import ConceptError, grace_seconds
+from .team_forms import TeamActionForm
 from .views import bp
 
 GROUPS = ("drafts", "submitted", "withdrawn", "results")
@@ -93,3 +96,38 @@ def mine():  # type: ignore[no-untyped-def]
     invitations = pending_invitations(current_user.email, now)
     return render_template("concepts/mine.html", groups=groups, invitations=invitations,
                            any_concepts=any(groups.values()), challenges_url=url_for("challenges.index"))
+
+
+# ---------------------------------------------------------------- answering an invitation from this page
+def _my_invitation(invitation_id: int) -> TeamInvitation:
+    """An invitation addressed to the logged-in user's email; anyone else's is a 404 (S17)."""
+    invitation = db.session.get(TeamInvitation, invitation_id)
+    if invitation is None or not teams.is_invitee(invitation, current_user):
+        abort(404)
+    return invitation
+
+
+@bp.route("/my/invitations/<int:invitation_id>/<any(accept, decline):answer>", methods=["POST"])
+@login_required
+def answer_invitation(invitation_id: int, answer: str):  # type: ignore[no-untyped-def]
+    # The signed-in invitee answers without the emailed link: the address on their account is the proof.
+    invitation = _my_invitation(invitation_id)
+    if not TeamActionForm().validate_on_submit():
+        abort(400)
+    try:
+        if answer == "accept":
+            _member, created = teams.accept_team_invitation(invitation=invitation, user=current_user,
+                                                            now=clock.now())
+        else:
+            teams.decline_team_invitation(invitation=invitation, user=current_user, now=clock.now())
+    except ConceptError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("concepts.mine"))
+    db.session.commit()
+    if answer == "decline":
+        flash(_("You have declined the invitation."), "info")
+        return redirect(url_for("concepts.mine"))
+    flash(_("You have joined the team. Welcome!") if created else _("You are already on this team."),
+          "success" if created else "info")
+    return redirect(url_for("concepts.team", concept_id=invitation.concept_id))
