@@ -107,9 +107,19 @@ def _my_invitation(invitation_id: int) -> TeamInvitation:
     return invitation
 
 
-@bp.route("/my/invitations/<int:invitation_id>/<any(accept, decline):answer>", methods=["POST"])
+@bp.route("/my/invitations/<int:invitation_id>/accept", methods=["POST"])
 @login_required
-def answer_invitation(invitation_id: int, answer: str):  # type: ignore[no-untyped-def]
+def accept_my_invitation(invitation_id: int):  # type: ignore[no-untyped-def]
+    return _answer_invitation(invitation_id, "accept")
+
+
+@bp.route("/my/invitations/<int:invitation_id>/decline", methods=["POST"])
+@login_required
+def decline_my_invitation(invitation_id: int):  # type: ignore[no-untyped-def]
+    return _answer_invitation(invitation_id, "decline")
+
+
+def _answer_invitation(invitation_id: int, answer: str):  # type: ignore[no-untyped-def]
     # The signed-in invitee answers without the emailed link: the address on their account is the proof.
     invitation = _my_invitation(invitation_id)
     if not TeamActionForm().validate_on_submit():

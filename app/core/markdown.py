@@ -34,13 +34,17 @@ def _demote_headings(html: str, top: int | None = None) -> str:
     # The page owns <h1>; a brief's "# Heading" becomes <h2> so the outline stays logical (A02).
     if top is None:
         return html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
-    # Under a page heading of level top-1, shift every level so "#" becomes <h{top}> (at most h6).
-    shift = max(0, min(top, 6) - 1)
-    return _HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + shift)}>", html)
+    # Under a page heading of level top-1, the text's highest heading (whether written "#" or "##")
+    # becomes <h{top}> and the others keep their distance below it (at most h6): no level skipped.
+    levels = [int(level) for _slash, level in _HEADING.findall(html)]
+    if not levels:
+        return html
+    shift = min(top, 6) - min(levels)
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{max(1, min(6, int(m.group(2)) + shift))}>", html)
 
 
 def render_markdown(text: str | None, top: int | None = None) -> Markup:
-    """Render user Markdown to sanitised HTML; `top` is the level its "#" headings get (default: h1 -> h2)."""
+    """Render user Markdown to sanitised HTML; `top` is the level its highest heading gets (default: h1 -> h2)."""
     if not text:
         return Markup("")
     html = _demote_headings(_renderer().render(text[:MAX_MARKDOWN_CHARS]), top)
