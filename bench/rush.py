@@ -2,7 +2,8 @@
 """A deadline rush: hundreds of teams upload a file and submit in the last minute before the deadline.
 
     .venv/bin/python bench/rush.py [--database sqlite|postgres] [--clients 20] [--submissions 200]
-                                   [--file-mb 1] [--workers 2] [--threads 4] [--window 60] [--keep]
+                                   [--file-mb 1] [--workers 2] [--threads 4] [--window 60]
+                                   [--repeat 1] [--keep]
 
 What it does, all on 127.0.0.1 and inside a temporary directory it removes afterwards:
 1. makes a fresh database (a SQLite file, or a scratch PostgreSQL database on
@@ -26,8 +27,41 @@ What it does, all on 127.0.0.1 and inside a temporary directory it removes after
    its file row, the file on disk has the SHA-256 the client sent, and a receipt is queued in the
    outbox for every member ("lost" when any of that is missing, "duplicated" when one submit made
    more than one version); a refused one made no version;
-6. prints throughput per second, p50/p95/max latency, refusals and errors, and one summary line:
-   `rush: db=sqlite accepted=200 refused=0 lost=0 duplicated=0 p95_ms=480 per_min=612`.
+6. in the same run, measures a baseline: a bare Flask app (`baseline_app` below, served as
+   `rush:baseline_app()` from bench/ by gunicorn with the same workers, threads and gthread class)
+   with the same four URLs, driven by the same client code (`rush`, `submit_one`) with the same
+   number of clients, teams and file size. Each client's session is opened with one GET before
+   the clock starts, as the real rush logs in first. Its endpoints do the least a correct
+   submission needs, and no more:
+     GET  /concepts/<id>/edit    a small HTML form (Jinja) with a CSRF token kept in Flask's signed
+                                 cookie session and lock_version;
+     POST /concepts/<id>/edit    checks the token, reads the multipart file, SHA-256, writes it
+                                 content-addressed as the app does (temp file, fsync, rename into
+                                 files/ab/<hash>), keeps the hash in the session, 303 to the form;
+     GET  /concepts/<id>/submit  the same small form;
+     POST /concepts/<id>/submit  checks the token and the licence, and inserts one row (concept,
+                                 file hash, time) into a SQLite file in one BEGIN IMMEDIATE ...
+                                 COMMIT transaction (WAL, synchronous=NORMAL: the app's own SQLite
+                                 settings), 303 to /concepts/<id>/versions/1.
+   So the baseline pays for HTTP, Flask, multipart parsing, hashing, one fsync'd file and one
+   durable row: the floor on this machine. It is the same for `--database sqlite` and `postgres`
+   (it measures the machine, not the database), and its rows and files are checked too;
+7. prints throughput per second, p50/p95/max latency, refusals and errors, the baseline's p50/p95
+   and throughput next to the real ones and their ratios (p95_x = real p95 / baseline p95,
+   per_min_x = real per_min / baseline per_min), and one summary line, always the last:
+   `rush: db=sqlite accepted=200 refused=0 lost=0 duplicated=0 p95_ms=480 per_min=612
+   baseline_p95_ms=120 baseline_per_min=2400 p95_x=4.0 per_min_x=0.26 runs=1 load=1.9`
+   (`errors=N` and `baseline_errors=N` are appended when there are any; `load` is the 1-minute
+   load average when a run ends).
+
+`--repeat N` repeats the whole measurement (a fresh database, the real rush and the baseline) N
+times in one invocation, the baseline first in odd runs and last in even ones so that a drift in
+the machine's load does not always favour one side. Each run prints a `rush run i/N:` line with
+the same fields, and the summary line gives medians over the runs: of accepted, refused, the
+latencies and throughputs, and of each run's own ratio (as bench/pages.py does); lost, duplicated
+and the error counts are summed over the runs, so a single loss anywhere shows. The machine is
+shared and noisy: quote the medians of several runs, and the ratios rather than the absolute
+figures.
 
 Only the Python standard library is used on the client side (http.client with keep-alive).
 """
@@ -40,8 +74,10 @@ import html
 import http.client
 import os
 import re
+import secrets
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -285,13 +321,16 @@ def set_deadline(app: Any, challenge_id: int, seconds: float) -> Any:
 class Server:
     """gunicorn with gthread workers, in its own process group so that stopping it stops its workers."""
 
-    def __init__(self, env: dict[str, str], workers: int, threads: int, log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], workers: int, threads: int, log_path: Path, *,
+                 app_spec: str = "wsgi:app", chdir: Path = ROOT, ready_path: str = "/account/login") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
+        self.ready_path = ready_path
+        # The real app and the baseline differ only in what they serve: same gunicorn, same settings.
         cmd = [str(BIN / "gunicorn"), "--workers", str(workers), "--worker-class", "gthread", "--threads",
-               str(threads), "--bind", f"127.0.0.1:{self.port}", "--chdir", str(ROOT), "--log-level", "warning",
-               "--timeout", "60", "wsgi:app"]
+               str(threads), "--bind", f"127.0.0.1:{self.port}", "--chdir", str(chdir), "--log-level", "warning",
+               "--timeout", "60", app_spec]
         self._log = open(log_path, "w")  # noqa: SIM115 (kept open for the server's lifetime)
         self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -301,11 +340,14 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited:\n{self.log_path.read_text()[-3000:]}")
+            probe = Session(self.url, timeout=2)
             try:
-                Session(self.url, timeout=2).get("/account/login")
+                probe.get(self.ready_path)
                 return
             except OSError:
                 time.sleep(0.2)
+            finally:
+                probe.close()
         raise RuntimeError(f"server did not answer within {timeout:.0f} s")
 
     def stop(self) -> None:
@@ -340,6 +382,19 @@ class Outcome:
 
 
 def login_all(base: str, teams: list[Team], clients: int) -> dict[int, Session]:
+    """Every team lead logs in through the real login form (session cookie, open connection)."""
+
+    def login(s: Session, team: Team) -> str | None:
+        _, _, page = s.get("/account/login")
+        status, _, body = s.post_form("/account/login", {"csrf_token": csrf_of(page), "email": team.email,
+                                                         "password": PASSWORD})
+        return None if status == 302 else f"{team.email}: {status} {reason_of(body)}"
+
+    return open_sessions(base, teams, clients, login, "logins")
+
+
+def open_sessions(base: str, teams: list[Team], clients: int, first: Any, what: str) -> dict[int, Session]:
+    """One Session per team, each opened by `first(session, team)` (None, or what went wrong)."""
     sessions: dict[int, Session] = {}
     lock = threading.Lock()
     queue = list(teams)
@@ -352,12 +407,10 @@ def login_all(base: str, teams: list[Team], clients: int) -> dict[int, Session]:
                     return
                 team = queue.pop()
             s = Session(base)
-            _, _, page = s.get("/account/login")
-            status, headers, body = s.post_form("/account/login", {"csrf_token": csrf_of(page), "email": team.email,
-                                                                   "password": PASSWORD})
-            if status != 302:
-                failures.append(f"{team.email}: {status} {reason_of(body)}")
+            problem = first(s, team)
             with lock:
+                if problem:
+                    failures.append(problem)
                 sessions[team.concept_id] = s
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
@@ -366,7 +419,7 @@ def login_all(base: str, teams: list[Team], clients: int) -> dict[int, Session]:
     for t in threads:
         t.join()
     if failures:
-        raise RuntimeError(f"{len(failures)} logins failed, e.g. {failures[0]}")
+        raise RuntimeError(f"{len(failures)} {what} failed, e.g. {failures[0]}")
     return sessions
 
 
@@ -515,7 +568,144 @@ def check(app: Any, teams: list[Team], outcomes: list[Outcome], upload_dir: str)
     return {"lost": lost, "duplicated": duplicated, "refused_with_version": refused_with_version}
 
 
+# ---------------------------------------------------------------- the baseline
+BASELINE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
+<body><main><h1>{{ title }}</h1>
+<form method="post" action="{{ action }}" enctype="{{ enctype }}">
+<input type="hidden" name="csrf_token" value="{{ token }}">
+<input type="hidden" name="lock_version" value="1">
+{% for name in fields %}<p><label>{{ name }} <input type="text" name="{{ name }}" value=""></label></p>
+{% endfor %}<button type="submit">{{ button }}</button>
+</form></main></body></html>
+"""
+
+
+def baseline_app() -> Any:
+    """The bare Flask app the rush is compared with: the same four URLs, the least work a correct
+    submission needs (see the module docstring). gunicorn runs it as `rush:baseline_app()` from
+    bench/, with RUSH_BASELINE_DIR (files and baseline.sqlite, made by `make_baseline_db`) and
+    SECRET_KEY in the environment. It never imports the real app."""
+    from flask import Flask, abort, redirect, request, session
+
+    root = Path(os.environ["RUSH_BASELINE_DIR"])
+    app = Flask(__name__)
+    app.secret_key = os.environ["SECRET_KEY"]
+    page = app.jinja_env.from_string(BASELINE_PAGE)  # compiled once, autoescaped
+    local = threading.local()
+
+    def database() -> sqlite3.Connection:
+        conn = getattr(local, "conn", None)
+        if conn is None:  # one connection per server thread, with the app's own SQLite settings
+            conn = sqlite3.connect(root / "baseline.sqlite", isolation_level=None, timeout=10,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            local.conn = conn
+        return conn
+
+    def token() -> str:
+        if "csrf" not in session:
+            session["csrf"] = secrets.token_urlsafe(32)
+        return str(session["csrf"])
+
+    def check_token() -> None:
+        if not secrets.compare_digest(request.form.get("csrf_token", ""), str(session.get("csrf", ""))):
+            abort(400)
+
+    def form(cid: int, what: str, enctype: str, fields: tuple[str, ...], button: str) -> str:
+        return page.render(title=f"{what} concept {cid}", action=f"/concepts/{cid}/{what.lower()}",
+                           enctype=enctype, token=token(), fields=fields, button=button)
+
+    @app.get("/concepts/<int:cid>/edit")
+    def edit_page(cid: int) -> str:
+        return form(cid, "Edit", "multipart/form-data", ("title", "summary", "body_md", "tags"), "Save")
+
+    @app.post("/concepts/<int:cid>/edit")
+    def upload(cid: int) -> Any:
+        check_token()
+        data = request.files["attachment"].read()
+        if not data:
+            abort(400)
+        digest = hashlib.sha256(data).hexdigest()
+        target = root / "files" / digest[:2] / digest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        session["file"] = digest
+        return redirect(f"/concepts/{cid}/edit", 303)
+
+    @app.get("/concepts/<int:cid>/submit")
+    def submit_page(cid: int) -> str:
+        return form(cid, "Submit", "application/x-www-form-urlencoded", ("licence",), "Submit")
+
+    @app.post("/concepts/<int:cid>/submit")
+    def submit(cid: int) -> Any:
+        check_token()
+        if request.form.get("licence") != LICENCE or not request.form.get("confirm_terms"):
+            abort(400)
+        digest = session.get("file")
+        if not digest:
+            abort(409)
+        conn = database()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("INSERT INTO submission (concept_id, content_hash, submitted_at) VALUES (?, ?, ?)",
+                         (cid, digest, time.time()))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return redirect(f"/concepts/{cid}/versions/1", 303)
+
+    return app
+
+
+def make_baseline_db(path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE submission (id INTEGER PRIMARY KEY, concept_id INTEGER NOT NULL UNIQUE, "
+                     "content_hash TEXT NOT NULL, submitted_at REAL NOT NULL)")
+        conn.commit()
+
+
+def check_baseline(root: Path, outcomes: list[Outcome]) -> list[str]:
+    """Every accepted baseline submission has its row, and its file on disk has the hash the client sent."""
+    with contextlib.closing(sqlite3.connect(root / "baseline.sqlite")) as conn:
+        rows = dict(conn.execute("SELECT concept_id, content_hash FROM submission").fetchall())
+    problems = []
+    for out in outcomes:
+        if out.kind != "accepted":
+            continue
+        digest = rows.get(out.concept_id)
+        path = root / "files" / out.file_sha256[:2] / out.file_sha256
+        if digest != out.file_sha256:
+            problems.append(f"C-{out.concept_id}: row {'missing' if digest is None else 'with another hash'}")
+        elif not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            problems.append(f"C-{out.concept_id}: file missing or not the one uploaded")
+    return problems
+
+
 # ---------------------------------------------------------------- report
+@dataclass
+class Figures:
+    accepted: int
+    refused: int
+    errors: int
+    lost: int
+    duplicated: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    per_min: float
+    span_s: float
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return 0.0
@@ -524,14 +714,23 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def report(args: argparse.Namespace, outcomes: list[Outcome], start: float, deadline_in: float,
-           checked: dict[str, Any]) -> None:
+def figures(outcomes: list[Outcome], start: float, lost: int = 0, duplicated: int = 0) -> Figures:
     accepted = [o for o in outcomes if o.kind == "accepted"]
-    refused = [o for o in outcomes if o.kind == "refused"]
-    errors = [o for o in outcomes if o.kind == "error"]
     end = max((o.finished for o in outcomes), default=start)
     span = max(end - start, 1e-9)
     latencies = [o.latency_ms for o in accepted]
+    return Figures(accepted=len(accepted), refused=sum(o.kind == "refused" for o in outcomes),
+                   errors=sum(o.kind == "error" for o in outcomes), lost=lost, duplicated=duplicated,
+                   p50_ms=percentile(latencies, 50), p95_ms=percentile(latencies, 95),
+                   max_ms=max(latencies, default=0.0), per_min=len(accepted) / span * 60, span_s=span)
+
+
+def report(args: argparse.Namespace, outcomes: list[Outcome], start: float, deadline_in: float,
+           checked: dict[str, Any]) -> Figures:
+    fig = figures(outcomes, start, len(checked["lost"]), len(checked["duplicated"]))
+    accepted = [o for o in outcomes if o.kind == "accepted"]
+    refused = [o for o in outcomes if o.kind == "refused"]
+    errors = [o for o in outcomes if o.kind == "error"]
     print(f"\nDeadline rush on {args.database}: gunicorn {args.workers} gthread workers x {args.threads} threads, "
           f"{args.clients} clients, {args.submissions} teams, {args.file_mb:g} MB PDF each, deadline "
           f"{deadline_in:.0f} s after the start")
@@ -539,13 +738,13 @@ def report(args: argparse.Namespace, outcomes: list[Outcome], start: float, dead
     per_second: dict[int, Counter[str]] = {}
     for o in outcomes:
         per_second.setdefault(int(o.finished - start), Counter())[o.kind] += 1
-    for second in range(int(span) + 1):
+    for second in range(int(fig.span_s) + 1):
         c = per_second.get(second, Counter())
         print(f"  t={second:3d}s  {c['accepted']:4d} / {c['refused']:3d} / {c['error']:3d}")
-    print(f"\naccepted {len(accepted)} in {span:.1f} s ({len(accepted) / span:.1f}/s)")
-    if latencies:
-        print(f"latency per submission (edit page, upload, submit page, submit): p50 {percentile(latencies, 50):.0f} ms, "
-              f"p95 {percentile(latencies, 95):.0f} ms, max {max(latencies):.0f} ms")
+    print(f"\naccepted {fig.accepted} in {fig.span_s:.1f} s ({fig.accepted / fig.span_s:.1f}/s)")
+    if accepted:
+        print(f"latency per submission (edit page, upload, submit page, submit): p50 {fig.p50_ms:.0f} ms, "
+              f"p95 {fig.p95_ms:.0f} ms, max {fig.max_ms:.0f} ms")
         print(f"  upload POST p50 {statistics.median(o.upload_ms for o in accepted):.0f} ms, "
               f"submit (page + POST) p50 {statistics.median(o.submit_ms for o in accepted):.0f} ms")
     if refused:
@@ -562,41 +761,98 @@ def report(args: argparse.Namespace, outcomes: list[Outcome], start: float, dead
         print(f"DUPLICATED C-{cid}")
     for cid in checked["refused_with_version"][:10]:
         print(f"REFUSED BUT STORED C-{cid}")
-    p95 = percentile(latencies, 95)
-    per_min = len(accepted) / span * 60
-    print(f"rush: db={args.database} accepted={len(accepted)} refused={len(refused)} lost={len(checked['lost'])} "
-          f"duplicated={len(checked['duplicated'])} p95_ms={p95:.0f} per_min={per_min:.0f}"
-          + (f" errors={len(errors)}" if errors else ""))
+    return fig
 
 
-def _interrupt(_signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt
+def report_baseline(fig: Figures, outcomes: list[Outcome], problems: list[str]) -> None:
+    print(f"\nbaseline (bare Flask, same gunicorn settings and client): accepted {fig.accepted} in {fig.span_s:.1f} s "
+          f"({fig.accepted / fig.span_s:.1f}/s), p50 {fig.p50_ms:.0f} ms, p95 {fig.p95_ms:.0f} ms, "
+          f"max {fig.max_ms:.0f} ms" + (f", refused {fig.refused}" if fig.refused else "")
+          + (f", errors {fig.errors}" if fig.errors else ""))
+    for (kind, status, reason), count in Counter((o.kind, o.status, o.reason) for o in outcomes
+                                                 if o.kind != "accepted").most_common(5):
+        print(f"  {count} x {kind} {status or '-'}: {reason}")
+    for item in problems[:10]:
+        print(f"BASELINE LOST {item}")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (threads)")
-    parser.add_argument("--submissions", type=int, default=200, help="teams, each submitting once")
-    parser.add_argument("--file-mb", type=float, default=1.0, help="size of each team's PDF")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn gthread workers")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
-    parser.add_argument("--window", type=float, default=60.0, help="seconds from the start to the deadline")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, database)")
-    args = parser.parse_args()
-    if args.clients < 1 or args.submissions < 1 or args.file_mb <= 0 or args.window <= 0:
-        parser.error("--clients, --submissions, --file-mb and --window must be positive")
+@dataclass
+class Run:
+    real: Figures
+    base: Figures
+    load: float
+    order: str
 
-    signal.signal(signal.SIGTERM, _interrupt)
-    tmp = Path(tempfile.mkdtemp(prefix="ca-rush-"))
+    @property
+    def p95_x(self) -> float:
+        return self.real.p95_ms / self.base.p95_ms if self.base.p95_ms else 0.0
+
+    @property
+    def per_min_x(self) -> float:
+        return self.real.per_min / self.base.per_min if self.base.per_min else 0.0
+
+
+def fields_line(db: str, real: Figures, base: Figures, p95_x: float, per_min_x: float, load: float,
+                runs: int | None = None) -> str:
+    """The required fields first (never reordered: scripts read them), then the baseline's."""
+    line = (f"db={db} accepted={real.accepted:.0f} refused={real.refused:.0f} lost={real.lost} "
+            f"duplicated={real.duplicated} p95_ms={real.p95_ms:.0f} per_min={real.per_min:.0f} "
+            f"baseline_p95_ms={base.p95_ms:.0f} baseline_per_min={base.per_min:.0f} "
+            f"p95_x={p95_x:.1f} per_min_x={per_min_x:.2f}")
+    if runs is not None:
+        line += f" runs={runs}"
+    line += f" load={load:.1f}"
+    if real.errors:
+        line += f" errors={real.errors}"
+    if base.errors or base.lost:
+        line += f" baseline_errors={base.errors + base.lost}"
+    return line
+
+
+def summarize(args: argparse.Namespace, runs: list[Run]) -> str:
+    def med(values: Any) -> float:
+        return statistics.median(list(values))
+
+    def combine(figs: list[Figures]) -> Figures:
+        return Figures(accepted=med(f.accepted for f in figs), refused=med(f.refused for f in figs),  # type: ignore[arg-type]
+                       errors=sum(f.errors for f in figs), lost=sum(f.lost for f in figs),
+                       duplicated=sum(f.duplicated for f in figs), p50_ms=med(f.p50_ms for f in figs),
+                       p95_ms=med(f.p95_ms for f in figs), max_ms=med(f.max_ms for f in figs),
+                       per_min=med(f.per_min for f in figs), span_s=med(f.span_s for f in figs))
+
+    real, base = combine([r.real for r in runs]), combine([r.base for r in runs])
+    print(f"\nReal rush vs the bare Flask baseline, {len(runs)} run(s) ({args.database}, {args.clients} clients, "
+          f"{args.submissions} teams, {args.file_mb:g} MB, gunicorn {args.workers}x{args.threads} gthread); "
+          "latency = the four requests of one submission")
+    print(f"{'run':<8}{'first':<10}{'p50 ms':>8}{'p95 ms':>8}{'/min':>7}  |{'base p50':>9}{'base p95':>9}"
+          f"{'base /min':>10}  |{'p95_x':>7}{'/min_x':>8}{'load':>6}")
+    rows = [(f"{i + 1}/{len(runs)}", r.order, r.real, r.base, r.p95_x, r.per_min_x, r.load) for i, r in enumerate(runs)]
+    if len(runs) > 1:
+        rows.append(("median", "", real, base, med(r.p95_x for r in runs), med(r.per_min_x for r in runs),
+                     med(r.load for r in runs)))
+    for name, order, rf, bf, p95_x, per_min_x, load in rows:
+        print(f"{name:<8}{order:<10}{rf.p50_ms:>8.0f}{rf.p95_ms:>8.0f}{rf.per_min:>7.0f}  |{bf.p50_ms:>9.0f}"
+              f"{bf.p95_ms:>9.0f}{bf.per_min:>10.0f}  |{p95_x:>7.1f}{per_min_x:>8.2f}{load:>6.1f}")
+    if len(runs) > 1:
+        for i, r in enumerate(runs):
+            print(f"rush run {i + 1}/{len(runs)}: " + fields_line(args.database, r.real, r.base, r.p95_x,
+                                                                   r.per_min_x, r.load))
+    return "rush: " + fields_line(args.database, real, base, med(r.p95_x for r in runs),
+                                  med(r.per_min_x for r in runs), med(r.load for r in runs), len(runs))
+
+
+# ---------------------------------------------------------------- one run
+def run_real(args: argparse.Namespace, tmp: Path) -> Figures:
+    """A fresh database and server, the logins, the rush, the check and its report."""
+    tmp.mkdir(parents=True, exist_ok=True)
     server: Server | None = None
     drop_db: Any = lambda: None  # noqa: E731
     try:
-        # Cheap password hashes (seeded and checked alike), no grace after the deadline, and a
-        # login limit that lets every team lead log in from 127.0.0.1 before the rush.
-        os.environ.update({"ARGON2_MEMORY_COST": "1024", "ARGON2_TIME_COST": "1", "SUBMISSION_GRACE_SECONDS": "0",
-                           "LOGIN_LIMIT_PER_IP": "100000 per 15 minutes", "MAIL_BACKEND": "mailbox"})
-        env, drop_db = prepare(tmp, PG_ADMIN_URL if args.database == "postgres" else None)
+        try:
+            env, drop_db = prepare(tmp, PG_ADMIN_URL if args.database == "postgres" else None)
+        except subprocess.CalledProcessError as exc:  # the migration: show why, not only its exit status
+            log((exc.stderr or b"").decode("utf-8", "replace")[-3000:])
+            raise
         from app import create_app
 
         app = create_app()
@@ -615,11 +871,7 @@ def main() -> int:
             s.close()
         log(f"rush done in {time.perf_counter() - start:.1f} s; checking the database")
         checked = check(app, teams, outcomes, env["UPLOAD_DIR"])
-        report(args, outcomes, start, args.window, checked)
-        return 0 if not checked["lost"] and not checked["duplicated"] else 1
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
+        return report(args, outcomes, start, args.window, checked)
     finally:
         if server is not None:
             server.stop()
@@ -627,6 +879,88 @@ def main() -> int:
             drop_db()
         except Exception as exc:  # noqa: BLE001  cleanup must not hide the result
             log(f"could not drop the scratch database: {exc}")
+
+
+def run_baseline(args: argparse.Namespace, tmp: Path) -> tuple[Figures, list[Outcome], list[str]]:
+    """The bare Flask app through the same gunicorn settings, client code, clients, teams and file size."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    make_baseline_db(tmp / "baseline.sqlite")
+    env = {**os.environ, "RUSH_BASELINE_DIR": str(tmp), "SECRET_KEY": secrets.token_urlsafe(48),
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    teams = [Team(i + 1, f"rush-lead-{i}@example.org", [f"rush-lead-{i}@example.org"])
+             for i in range(args.submissions)]
+    server = Server(env, args.workers, args.threads, tmp / "gunicorn.log", app_spec="rush:baseline_app()",
+                    chdir=BENCH, ready_path="/concepts/0/edit")
+    try:
+        server.wait_ready()
+
+        def open_form(s: Session, team: Team) -> str | None:  # what the login is to the real rush
+            status, _, _ = s.get(f"/concepts/{team.concept_id}/edit")
+            return None if status == 200 else f"C-{team.concept_id}: {status}"
+
+        sessions = open_sessions(server.url, teams, args.clients, open_form, "baseline session openings")
+        log("baseline: bare Flask rush starts")
+        outcomes, start = rush(sessions, teams, args.clients, int(args.file_mb * 1024 * 1024))
+        for s in sessions.values():
+            s.close()
+        log(f"baseline rush done in {time.perf_counter() - start:.1f} s")
+    finally:
+        server.stop()
+    problems = check_baseline(tmp, outcomes)
+    return figures(outcomes, start, lost=len(problems)), outcomes, problems
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (threads)")
+    parser.add_argument("--submissions", type=int, default=200, help="teams, each submitting once")
+    parser.add_argument("--file-mb", type=float, default=1.0, help="size of each team's PDF")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn gthread workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--window", type=float, default=60.0, help="seconds from the start to the deadline")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="repeat the whole measurement (baseline + real) N times; the summary gives medians")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, database)")
+    args = parser.parse_args()
+    if args.clients < 1 or args.submissions < 1 or args.file_mb <= 0 or args.window <= 0 or args.repeat < 1:
+        parser.error("--clients, --submissions, --file-mb, --window and --repeat must be positive")
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    tmp = Path(tempfile.mkdtemp(prefix="ca-rush-"))
+    runs: list[Run] = []
+    try:
+        # Cheap password hashes (seeded and checked alike), no grace after the deadline, and a
+        # login limit that lets every team lead log in from 127.0.0.1 before the rush.
+        os.environ.update({"ARGON2_MEMORY_COST": "1024", "ARGON2_TIME_COST": "1", "SUBMISSION_GRACE_SECONDS": "0",
+                           "LOGIN_LIMIT_PER_IP": "100000 per 15 minutes", "MAIL_BACKEND": "mailbox"})
+        for n in range(args.repeat):
+            run_dir = tmp / f"run-{n + 1}"
+            order = ("baseline", "real") if n % 2 == 0 else ("real", "baseline")
+            log(f"run {n + 1}/{args.repeat}: {order[0]} first")
+            for which in order:
+                if which == "real":
+                    real = run_real(args, run_dir / "real")
+                else:
+                    base, base_outcomes, problems = run_baseline(args, run_dir / "baseline")
+            report_baseline(base, base_outcomes, problems)
+            runs.append(Run(real, base, os.getloadavg()[0], order[0]))
+            print(f"run {n + 1}/{args.repeat}: p50 {real.p50_ms:.0f} ms vs baseline {base.p50_ms:.0f} ms, "
+                  f"p95 {real.p95_ms:.0f} ms vs {base.p95_ms:.0f} ms (p95_x {runs[-1].p95_x:.1f}), "
+                  f"{real.per_min:.0f}/min vs {base.per_min:.0f}/min (per_min_x {runs[-1].per_min_x:.2f}); "
+                  f"load {runs[-1].load:.2f}", flush=True)
+            if not args.keep:
+                shutil.rmtree(run_dir, ignore_errors=True)
+        print(summarize(args, runs))
+        return 0 if not any(r.real.lost or r.real.duplicated for r in runs) else 1
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    finally:
         if args.keep:
             log(f"kept {tmp}")
         else:
