@@ -2,20 +2,18 @@
 whoever may see the challenge (S17, S34-S37)."""
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
-from urllib.parse import quote
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from app.core.files import accepted_extensions, document_path, format_size, type_label
-from app.core.web import CSP, safe_next
+from app.core.downloads import send_stored_document
+from app.core.files import accepted_extensions, format_size, type_label
+from app.core.web import safe_next
 from app.db import db
 from app.errors import DomainError
 from app.i18n import _, _l, _n
@@ -35,8 +33,6 @@ from .views import bp
 FORM_OVERHEAD = 256 * 1024
 UPLOAD_ENDPOINTS = frozenset({"challenges.upload_attachment"})
 # Downloads never run as a page of this site, even if a browser were talked into rendering one (S37).
-DOWNLOAD_CSP = f"{CSP}; sandbox"
-PUBLIC_MAX_AGE = 300
 ACCEPT = ",".join(accepted_extensions(BRIEFING_TYPES))
 
 
@@ -179,16 +175,6 @@ def delete_attachment(slug: str, attachment_id: int) -> Any:
     return redirect(_back(challenge))
 
 
-def _ascii_name(name: str) -> str:
-    """The plain-ASCII `filename=` for old clients; modern ones read `filename*` (RFC 6266)."""
-    simple = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
-    simple = re.sub(r"[^A-Za-z0-9._ ()-]", "_", simple).strip(" .")
-    stem, dot, ext = simple.rpartition(".")
-    if not dot:
-        return simple if simple.strip("_") else "attachment"
-    return f"{stem if stem.strip('_') else 'attachment'}.{ext}"
-
-
 @bp.route("/challenges/<slug>/attachments/<int:attachment_id>/<path:filename>")
 def attachment(slug: str, attachment_id: int, filename: str) -> Any:
     # Permission is checked on every fetch: the URL is no bearer token (S37).
@@ -196,26 +182,6 @@ def attachment(slug: str, attachment_id: int, filename: str) -> Any:
     item = _attachment_of(challenge, attachment_id)
     if filename != item.filename:
         return redirect(attachment_url(item))
-    try:
-        path = document_path(current_app.config["UPLOAD_DIR"], item.content_hash)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        current_app.logger.error("Attachment %s of challenge %s: stored file is missing", item.id, challenge.id)
-        abort(404)
-    response = send_file(path, mimetype=item.mimetype, as_attachment=True, download_name=item.filename,
-                         conditional=True, etag=item.content_hash, last_modified=item.created_at, max_age=None)
-    response.headers.set("Content-Disposition", "attachment", filename=_ascii_name(item.filename),
-                         **{"filename*": "UTF-8''" + quote(item.filename, safe="!#$&+-.^_`|~")})
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    if _is_public(challenge):
-        response.cache_control.no_cache = None
-        response.cache_control.public = True
-        response.cache_control.max_age = PUBLIC_MAX_AGE
-    else:
-        response.cache_control.no_cache = None
-        response.cache_control.private = True
-        response.cache_control.no_store = True
-    return response
+    return send_stored_document(content_hash=item.content_hash, mimetype=item.mimetype, filename=item.filename,
+                                last_modified=item.created_at, public=_is_public(challenge),
+                                what=f"Attachment {item.id} of challenge {challenge.id}")

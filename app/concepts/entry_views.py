@@ -10,7 +10,6 @@ from __future__ import annotations
 import tempfile
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -18,14 +17,12 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from app.accounts.models import PARTICIPANT_KIND_LABELS, ParticipantKind
-from app.challenges.attachment_views import DOWNLOAD_CSP, _ascii_name
 from app.challenges.models import LICENCE_SHORT, Challenge, Licence
 from app.challenges.permissions import can_view_challenge, is_staff_of_challenge
-from app.core.files import document_path
+from app.core.downloads import as_download, send_stored_document, send_stored_image
 from app.core.markdown import render_markdown
 from app.core.pagination import page_args, paginate
 from app.core.timeutil import clock
-from app.core.uploads import STORED_MIMETYPE, image_path
 from app.core.web import render_error
 from app.db import db
 from app.i18n import _
@@ -111,19 +108,6 @@ def _entry(challenge: Challenge, concept_id: int) -> ConceptVersion:
     if version is None:
         abort(404)
     return version
-
-
-def _private(response: Any) -> Any:
-    response.cache_control.no_cache = None
-    response.cache_control.public = False
-    response.cache_control.private = True
-    response.cache_control.no_store = True
-    return response
-
-
-def _attachment_disposition(response: Any, name: str) -> None:
-    response.headers.set("Content-Disposition", "attachment", filename=_ascii_name(name),
-                         **{"filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")})
 
 
 # ---------------------------------------------------------------- the list
@@ -223,20 +207,8 @@ def entry_file(slug: str, concept_id: int, file_id: int, filename: str) -> Any:
         abort(404)
     if filename != item.filename:
         return redirect(entry_file_url(challenge, item))
-    try:
-        path = document_path(current_app.config["UPLOAD_DIR"], item.content_hash)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        current_app.logger.error("File %s of concept %s: stored file is missing", item.id, concept_id)
-        abort(404)
-    response = send_file(path, mimetype=item.mimetype, as_attachment=True, download_name=item.filename,
-                         conditional=True, etag=item.content_hash, max_age=None)
-    _attachment_disposition(response, item.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    return _private(response)
+    return send_stored_document(content_hash=item.content_hash, mimetype=item.mimetype, filename=item.filename,
+                                what=f"File {item.id} of concept {concept_id}")
 
 
 def entry_file_url(challenge: Challenge, item: ConceptVersionFile) -> str:
@@ -251,16 +223,7 @@ def entry_cover(slug: str, concept_id: int) -> Any:
     version = _entry(challenge, concept_id)
     if not version.cover_image_hash:
         abort(404)
-    try:
-        path = image_path(current_app.config["UPLOAD_DIR"], version.cover_image_hash)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=STORED_MIMETYPE, conditional=True, etag=version.cover_image_hash,
-                         max_age=None)
-    response.headers["Content-Disposition"] = "inline"
-    return _private(response)
+    return send_stored_image(version.cover_image_hash)
 
 
 @bp.app_context_processor
@@ -323,10 +286,7 @@ def export_csv(slug: str) -> Any:
     response = current_app.response_class(data, mimetype="text/csv")
     response.charset = "utf-8"
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    _attachment_disposition(response, f"{challenge.slug}-entries.csv")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    return _private(response)
+    return as_download(response, f"{challenge.slug}-entries.csv")
 
 
 @bp.get("/challenges/<slug>/entries.zip")
@@ -347,7 +307,4 @@ def export_zip(slug: str) -> Any:
     name = f"{challenge.slug}-entries.zip"
     response = send_file(spool, mimetype="application/zip", as_attachment=True, download_name=name,
                          max_age=None)
-    _attachment_disposition(response, name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    return _private(response)
+    return as_download(response, name)

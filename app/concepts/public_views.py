@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
-from app.challenges.attachment_views import DOWNLOAD_CSP, PUBLIC_MAX_AGE, _ascii_name
 from app.challenges.models import (
     LICENCE_LABELS,
     LICENCE_SHORT,
@@ -28,8 +26,7 @@ from app.challenges.models import (
 )
 from app.challenges.permissions import can_view_challenge
 from app.challenges.queries import is_public
-from app.core.files import document_path
-from app.core.uploads import STORED_MIMETYPE, image_path
+from app.core.downloads import send_stored_document, send_stored_image
 from app.db import db
 
 from . import guards  # noqa: F401  (registers the lifecycle guard: no judging while an extension runs)
@@ -139,17 +136,7 @@ def public_cover(slug: str, concept_id: int) -> Any:
     content_hash = item.version.cover_image_hash
     if item.level != "full" or not content_hash:
         abort(404)
-    try:
-        data = image_path(current_app.config["UPLOAD_DIR"], content_hash).read_bytes()
-    except (ValueError, OSError):
-        abort(404)
-    response = Response(data, mimetype=STORED_MIMETYPE)
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.set_etag(content_hash)
-    response.cache_control.public = True
-    response.cache_control.max_age = COVER_MAX_AGE
-    return response.make_conditional(request)
+    return send_stored_image(content_hash, public=True, max_age=COVER_MAX_AGE)
 
 
 @bp.get("/challenges/<slug>/concepts/<int:concept_id>/files/<int:file_id>/<path:filename>")
@@ -163,25 +150,9 @@ def public_file(slug: str, concept_id: int, file_id: int, filename: str) -> Any:
         abort(404)
     if filename != stored.filename:
         return redirect(public_file_url(challenge, item, stored))
-    try:
-        path = document_path(current_app.config["UPLOAD_DIR"], stored.content_hash)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        current_app.logger.error("File %s of concept %s: stored file is missing", stored.id, item.concept.id)
-        abort(404)
-    response = send_file(path, mimetype=stored.mimetype, as_attachment=True, download_name=stored.filename,
-                         conditional=True, etag=stored.content_hash, last_modified=item.version.submitted_at,
-                         max_age=None)
-    response.headers.set("Content-Disposition", "attachment", filename=_ascii_name(stored.filename),
-                         **{"filename*": "UTF-8''" + quote(stored.filename, safe="!#$&+-.^_`|~")})
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    response.cache_control.no_cache = None
-    response.cache_control.public = True
-    response.cache_control.max_age = PUBLIC_MAX_AGE
-    return response
+    return send_stored_document(content_hash=stored.content_hash, mimetype=stored.mimetype,
+                                filename=stored.filename, last_modified=item.version.submitted_at, public=True,
+                                what=f"File {stored.id} of concept {item.concept.id}")
 
 
 def public_file_url(challenge: Challenge, item: PublicConcept, stored: ConceptVersionFile) -> str:

@@ -6,14 +6,11 @@ organiser (after the deadline) or the public (after results) to the page they ma
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +18,8 @@ from werkzeug.routing import BuildError
 
 from app.accounts.models import User
 from app.challenges.models import LICENCE_LABELS, LICENCE_SHORT, Licence
-from app.core.files import document_path
+from app.core.downloads import send_stored_document
 from app.core.timeutil import as_utc, clock
-from app.core.web import CSP
 from app.db import db
 from app.i18n import _
 
@@ -47,8 +43,6 @@ from .submission import (
 )
 from .submission_forms import ActionForm, SubmitForm, WithdrawForm
 from .views import bp
-
-DOWNLOAD_CSP = f"{CSP}; sandbox"
 
 
 def maybe_url(endpoint: str, **values: Any) -> str | None:
@@ -257,16 +251,6 @@ def version(concept_id: int, number: int) -> Any:
         submitted_utc=as_utc(item.submitted_at).strftime("%Y-%m-%d %H:%M:%S UTC"))
 
 
-def _ascii_name(name: str) -> str:
-    """The plain-ASCII `filename=` for old clients; modern ones read `filename*` (RFC 6266)."""
-    simple = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
-    simple = re.sub(r"[^A-Za-z0-9._ ()-]", "_", simple).strip(" .")
-    stem, dot, ext = simple.rpartition(".")
-    if not dot:
-        return simple if simple.strip("_") else "attachment"
-    return f"{stem if stem.strip('_') else 'attachment'}.{ext}"
-
-
 @bp.route("/concepts/<int:concept_id>/versions/<int:number>/files/<int:file_id>/<path:filename>")
 @login_required
 def version_file(concept_id: int, number: int, file_id: int, filename: str) -> Any:
@@ -279,24 +263,9 @@ def version_file(concept_id: int, number: int, file_id: int, filename: str) -> A
     if filename != stored.filename:
         return redirect(url_for("concepts.version_file", concept_id=concept_id, number=number, file_id=file_id,
                                 filename=stored.filename))
-    try:
-        path = document_path(current_app.config["UPLOAD_DIR"], stored.content_hash)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        current_app.logger.error("Concept %s version %s file %s: stored file is missing", concept_id, number, file_id)
-        abort(404)
-    response = send_file(path, mimetype=stored.mimetype, as_attachment=True, download_name=stored.filename,
-                         conditional=True, etag=stored.content_hash, last_modified=item.submitted_at, max_age=None)
-    response.headers.set("Content-Disposition", "attachment", filename=_ascii_name(stored.filename),
-                         **{"filename*": "UTF-8''" + quote(stored.filename, safe="!#$&+-.^_`|~")})
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    response.cache_control.no_cache = None
-    response.cache_control.private = True
-    response.cache_control.no_store = True
-    return response
+    return send_stored_document(content_hash=stored.content_hash, mimetype=stored.mimetype,
+                                filename=stored.filename, last_modified=item.submitted_at,
+                                what=f"Concept {concept_id} version {number} file {file_id}")
 
 
 # ---------------------------------------------------------------- reopen, withdraw, restore

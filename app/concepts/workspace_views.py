@@ -7,10 +7,7 @@ and the text of the form is saved before its file is looked at.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     Response,
@@ -22,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import format_time
@@ -33,11 +29,11 @@ from werkzeug.routing import BuildError
 from app.challenges.lifecycle import effective_state
 from app.challenges.models import Challenge, ChallengeState
 from app.challenges.permissions import can_view_challenge, is_staff_of_challenge
-from app.core.files import document_path, format_size
+from app.core.downloads import send_stored_document, send_stored_image
+from app.core.files import format_size
 from app.core.markdown import render_markdown
 from app.core.timeutil import clock
-from app.core.uploads import STORED_MIMETYPE, UploadError, image_path, store_image
-from app.core.web import CSP
+from app.core.uploads import UploadError, store_image
 from app.db import db
 from app.i18n import _, _n
 from app.i18n_setup import LANGUAGE_NAMES
@@ -61,7 +57,6 @@ from .workspace_forms import AutosaveForm, DraftForm, DraftTextForm, UploadForm
 
 DEFAULT_COVER_MAX_BYTES = 5 * 1024 * 1024
 # Downloads never run as a page of this site, even if a browser were talked into rendering one (S37).
-DOWNLOAD_CSP = f"{CSP}; sandbox"
 
 
 def _cover_max_bytes() -> int:
@@ -417,24 +412,6 @@ def delete_attachment(concept_id: int, attachment_id: int) -> Any:
     return redirect(url_for("concepts.edit", concept_id=concept.id, _anchor="files"), 303)
 
 
-def _ascii_name(name: str) -> str:
-    """The plain-ASCII `filename=` for old clients; modern ones read `filename*` (RFC 6266)."""
-    simple = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
-    simple = re.sub(r"[^A-Za-z0-9._ ()-]", "_", simple).strip(" .")
-    stem, dot, ext = simple.rpartition(".")
-    if not dot:
-        return simple if simple.strip("_") else "attachment"
-    return f"{stem if stem.strip('_') else 'attachment'}.{ext}"
-
-
-def _private(response: Response) -> Response:
-    response.cache_control.no_cache = None
-    response.cache_control.public = False
-    response.cache_control.private = True
-    response.cache_control.no_store = True
-    return response
-
-
 @bp.route("/concepts/<int:concept_id>/attachments/<int:attachment_id>/<path:filename>")
 @login_required
 def draft_file(concept_id: int, attachment_id: int, filename: str) -> Any:
@@ -443,21 +420,9 @@ def draft_file(concept_id: int, attachment_id: int, filename: str) -> Any:
     item = _attachment_of(concept, attachment_id)
     if filename != item.filename:
         return redirect(draft_file_url(item))
-    try:
-        path = document_path(current_app.config["UPLOAD_DIR"], item.content_hash)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        current_app.logger.error("Attachment %s of concept %s: stored file is missing", item.id, concept.id)
-        abort(404)
-    response = send_file(path, mimetype=item.mimetype, as_attachment=True, download_name=item.filename,
-                         conditional=True, etag=item.content_hash, last_modified=item.created_at, max_age=None)
-    response.headers.set("Content-Disposition", "attachment", filename=_ascii_name(item.filename),
-                         **{"filename*": "UTF-8''" + quote(item.filename, safe="!#$&+-.^_`|~")})
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    return _private(response)
+    return send_stored_document(content_hash=item.content_hash, mimetype=item.mimetype, filename=item.filename,
+                                last_modified=item.created_at,
+                                what=f"Attachment {item.id} of concept {concept.id}")
 
 
 @bp.route("/concepts/<int:concept_id>/cover")
@@ -466,11 +431,4 @@ def cover(concept_id: int) -> Any:
     concept = _load_member(concept_id)
     if not concept.cover_image_hash:
         abort(404)
-    try:
-        data = image_path(current_app.config["UPLOAD_DIR"], concept.cover_image_hash).read_bytes()
-    except (ValueError, OSError):
-        abort(404)
-    response = Response(data, mimetype=STORED_MIMETYPE)
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    return _private(response)
+    return send_stored_image(concept.cover_image_hash)
