@@ -6,10 +6,10 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from werkzeug.routing import BuildError
 
 from app.accounts.models import User
 from app.core.timeutil import clock
+from app.core.web import maybe_url
 from app.db import db
 from app.errors import DomainError
 from app.i18n import _
@@ -48,16 +48,6 @@ def load_for_staff(slug: str) -> Challenge:
     if not can_edit_challenge(current_user, challenge):
         abort(403)
     return challenge
-
-
-def maybe_url(endpoint: str, **values: Any) -> str | None:
-    """A link to a page of another part of the site, or None while that part does not exist."""
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def concept_counts(challenge_ids: Any) -> dict[int, tuple[int, int]]:

@@ -5,15 +5,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
-from werkzeug.routing import BuildError
 
 from app.challenges.lifecycle import effective_state
 from app.challenges.models import Challenge, ChallengeState
 from app.core.timeutil import clock, utcnow
+from app.core.web import maybe_url
 from app.db import db
 from app.i18n import _
 
@@ -26,16 +26,6 @@ from .views import bp
 GROUPS = ("drafts", "submitted", "withdrawn", "results")
 # Once results are out the team's work is final: the row says so, whatever its state was.
 RESULT_STATES = frozenset({ChallengeState.RESULTS, ChallengeState.ARCHIVED})
-
-
-def maybe_url(endpoint: str, **values: Any) -> str | None:
-    """A link to another part's page, or None while that part is not there."""
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def group_of(concept: Concept, now: datetime) -> str:

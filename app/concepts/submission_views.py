@@ -14,12 +14,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.routing import BuildError
 
 from app.accounts.models import User
 from app.challenges.models import LICENCE_LABELS, LICENCE_SHORT, Licence
 from app.core.downloads import send_stored_document
 from app.core.timeutil import as_utc, clock
+from app.core.web import maybe_url
 from app.db import db
 from app.i18n import _
 
@@ -43,16 +43,6 @@ from .submission import (
 )
 from .submission_forms import ActionForm, SubmitForm, WithdrawForm
 from .views import bp
-
-
-def maybe_url(endpoint: str, **values: Any) -> str | None:
-    """A link to a page of another part of the site, or None while that part does not exist."""
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 # ---------------------------------------------------------------- loading

@@ -14,8 +14,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.challenges.lifecycle_views import maybe_url
 from app.core.timeutil import clock
+from app.core.web import maybe_url
 from app.db import db
 from app.extensions import client_ip, limiter
 from app.i18n import _

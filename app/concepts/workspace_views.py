@@ -24,7 +24,6 @@ from flask import (
 from flask_babel import format_time
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from app.challenges.lifecycle import effective_state
 from app.challenges.models import Challenge, ChallengeState
@@ -34,6 +33,7 @@ from app.core.files import format_size
 from app.core.markdown import render_markdown
 from app.core.timeutil import clock
 from app.core.uploads import UploadError, store_image
+from app.core.web import maybe_url
 from app.db import db
 from app.i18n import _, _n
 from app.i18n_setup import LANGUAGE_NAMES
@@ -61,16 +61,6 @@ DEFAULT_COVER_MAX_BYTES = 5 * 1024 * 1024
 
 def _cover_max_bytes() -> int:
     return int(current_app.config.get("COVER_MAX_BYTES", DEFAULT_COVER_MAX_BYTES))
-
-
-def maybe_url(endpoint: str, **values: Any) -> str | None:
-    """A link to a page of another part of the site, or None while that part does not exist."""
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def _disk_message() -> str:
