@@ -85,3 +85,46 @@ def test_workspace_by_a_person(app: Any, live_server: str, browser: Any, axe_che
         assert page.locator("#summary").input_value() == "Typed in the older tab"
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_save_waits_for_its_own_autosave(app: Any, live_server: str, browser: Any, make_challenge: Any,
+                                         make_user: Any, tmp_path: Path) -> None:
+    """Clicking Save while this page's own autosave and upload are still on their way is no conflict
+    with oneself: the form waits for them and sends the version they produced (A07, R07)."""
+    challenge = make_challenge("open")
+    email = "quick-saver@example.org"
+    make_user(email, participant_kind="student")
+    context = browser.new_context(locale="en-GB")
+    context.set_default_timeout(8000)
+    page = context.new_page()
+    try:
+        _log_in(page, live_server, email)
+        page.goto(f"{live_server}/challenges/{challenge['slug']}")
+        with page.expect_navigation():
+            page.locator(".concept-start form button[type=submit]").click()
+        # The network is slow: each autosave and upload reaches the server, but its answer takes a
+        # while to come back, so the page has not yet heard which version its own save produced.
+        def slow(route: Any) -> None:
+            response = route.fetch()
+            page.wait_for_timeout(700)
+            route.fulfill(response=response)
+        page.route(re.compile(r".*/concepts/\d+/(autosave|attachments)$"), slow)
+        page.locator("#title").fill("Half a title")
+        page.locator("#summary").fill("The first thought")  # leaving the title starts an autosave
+        page.locator("#body_md").fill("The whole idea, typed quickly")
+        pdf = tmp_path / "sketch.pdf"
+        pdf.write_bytes(PDF)
+        page.locator("input[name=attachment]").set_input_files(str(pdf))
+        with page.expect_navigation():
+            page.locator("button[name=action][value=save]").click()
+        main = page.locator("main").inner_text()
+        assert "compare the two versions" not in main.lower(), main
+        assert "sketch.pdf" in main
+        with app.app_context():
+            concept = db.session.scalars(select(Concept).where(Concept.challenge_id == challenge["id"])).one()
+            assert (concept.title, concept.summary, concept.body_md) == (
+                "Half a title", "The first thought", "The whole idea, typed quickly")
+            assert [a.filename for a in concept.attachments] == ["sketch.pdf"]
+    finally:
+        context.close()

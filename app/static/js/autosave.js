@@ -18,6 +18,16 @@
     var dirty = false;
     var stopped = false;
     var queue = Promise.resolve();
+    var pending = 0;
+    var waiting = false;
+
+    function track(task) {
+      pending += 1;
+      return function () {
+        return Promise.resolve(task()).then(function (value) { pending -= 1; return value; },
+                                            function () { pending -= 1; return null; });
+      };
+    }
 
     function say(text, kind) {
       if (!status) { return; }
@@ -55,7 +65,7 @@
     function save() {
       if (!dirty || stopped) { return queue; }
       dirty = false;
-      queue = queue.then(function () {
+      queue = queue.then(track(function () {
         if (stopped) { return null; }
         say(msgs.saving, "busy");
         return fetch(form.getAttribute("data-autosave-url"), {
@@ -89,7 +99,7 @@
           say(msgs.failed.replace("%s", msgs.offline), "error");
           return null;
         });
-      });
+      }));
       return queue;
     }
 
@@ -110,13 +120,30 @@
         save();
       }
     });
-    // A normal submit saves everything itself: no autosave may race it.
-    form.addEventListener("submit", function () {
-      stopped = true;
+    // A normal submit saves everything itself: no autosave may race it. If an autosave or an
+    // upload is still on its way, the form waits for it (and so sends the version it produced),
+    // else the server would see its own page's save as someone else's.
+    form.addEventListener("submit", function (event) {
       if (timer) { window.clearTimeout(timer); }
+      if (pending === 0 || waiting) { stopped = true; return; }
+      event.preventDefault();
+      stopped = true;
+      waiting = true;
+      say(msgs.saving, "busy");
+      var submitter = event.submitter;
+      queue.then(function () {
+        if (submitter && submitter.name) {
+          var field = document.createElement("input");
+          field.type = "hidden";
+          field.name = submitter.name;
+          field.value = submitter.value;
+          form.appendChild(field);
+        }
+        HTMLFormElement.prototype.submit.call(form);
+      });
     });
 
-    setupUpload(form, token, version, msgs, function (task) { queue = queue.then(task); return queue; },
+    setupUpload(form, token, version, msgs, function (task) { queue = queue.then(track(task)); return queue; },
                 function () { return stopped; });
   }
 
