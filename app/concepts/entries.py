@@ -233,7 +233,7 @@ def mark_ineligible(*, concept: Concept, by: User, reason: str, now: datetime) -
 
 
 def mark_eligible(*, concept: Concept, by: User, now: datetime) -> None:
-    """Take back an ineligibility mark. Raises ConceptError."""
+    """Take back an ineligibility mark; emails the team. Raises ConceptError."""
     lock_concept(concept)
     _require_readable(concept, now)
     if concept.ineligible_at is None:
@@ -243,6 +243,12 @@ def mark_eligible(*, concept: Concept, by: User, now: datetime) -> None:
     concept.ineligible_at = None
     concept.ineligible_by_id = None
     concept.ineligible_reason = None
+    version = concept.current_version()
+    for user in _team(concept):
+        queue_mail(to=user.email, template="concepts/eligible_again", locale=user.locale,
+                   subject=_l("Your concept takes part again"), recipient=user, concept=concept,
+                   title=version.title if version else concept.title, challenge=concept.challenge,
+                   reference=reference(concept.id), overview_url=_overview_url(concept))
 
 
 # ---------------------------------------------------------------- extensions

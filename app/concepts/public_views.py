@@ -27,6 +27,7 @@ from app.challenges.models import (
 from app.challenges.permissions import can_view_challenge
 from app.challenges.queries import is_public
 from app.core.downloads import send_stored_document, send_stored_image
+from app.core.pagination import paginate_list
 from app.db import db
 
 from . import guards  # noqa: F401  (registers the lifecycle guard: no judging while an extension runs)
@@ -102,6 +103,9 @@ def _load_public(slug: str, concept_id: int) -> tuple[Challenge, PublicConcept]:
     return challenge, item
 
 
+PUBLISHED_PER_PAGE = 30
+
+
 def _list_public(challenge: Challenge) -> list[PublicConcept]:
     """The public concepts of a challenge, in three queries whatever their number (no N+1)."""
     concepts = db.session.scalars(
@@ -119,7 +123,8 @@ def published(slug: str) -> Any:
     challenge = _load_challenge(slug)
     publication = ConceptPublication(challenge.concept_publication)
     items = _list_public(challenge) if publication is ConceptPublication.ALL else []
-    return render_template("concepts/published.html", challenge=challenge, items=items,
+    pagination = paginate_list(items, per_page=PUBLISHED_PER_PAGE)
+    return render_template("concepts/published.html", challenge=challenge, pagination=pagination,
                            publication=publication.value)
 
 

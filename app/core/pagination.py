@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from flask import abort, request
@@ -27,6 +28,26 @@ def paginate(stmt: Select[Any], *, per_page: int = 20) -> Pagination:
     """Paginate a select; a page past the last one is a 404 (page 1 of an empty list is fine)."""
     page = page_arg()
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+    if page > 1 and page > pagination.pages:
+        abort(404)
+    return pagination
+
+
+class _ListPagination(Pagination):
+    """A Pagination over a list already in memory (sorted in Python, for example)."""
+
+    def _query_items(self) -> list[Any]:
+        items: Sequence[Any] = self._query_args["items"]
+        return list(items[self._query_offset:self._query_offset + self.per_page])
+
+    def _query_count(self) -> int:
+        return len(self._query_args["items"])
+
+
+def paginate_list(items: Sequence[Any], *, per_page: int = 20) -> Pagination:
+    """paginate() for a list: the same ?page rules (400 for a bad number, 404 past the last page)."""
+    page = page_arg()
+    pagination = _ListPagination(page=page, per_page=per_page, error_out=False, items=items)
     if page > 1 and page > pagination.pages:
         abort(404)
     return pagination

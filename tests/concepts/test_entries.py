@@ -376,9 +376,21 @@ def test_marking_ineligible_tells_the_team(app, client, login, post_form, scenar
     # ... and marking eligible again clears it.
     logout(client)
     login(s["challenge"]["org"]["owner"])
+    smtp_sink.clear()
     assert post_form(url + "/eligible", {}, page=url).status_code == 302
     with app.app_context():
         assert not db.session.get(Concept, s["submitted"]["id"]).is_ineligible
+    # ... and the team hears of that too.
+    send_outbox()
+    for email in s["submitted"]["members"]:
+        messages = smtp_sink.to(email)
+        assert len(messages) == 1
+        text = smtp_sink.text_of(messages[0])
+        assert "takes part in the challenge again" in text
+        assert f"C-{s['submitted']['id']}" in text
+    # A second "eligible" changes nothing and sends nothing.
+    assert post_form(url + "/eligible", {}, page=url).status_code == 302
+    assert send_outbox() == 0
 
 
 def test_ineligible_mail_is_in_the_members_language(app, client, login, post_form, make_challenge,

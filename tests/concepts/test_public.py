@@ -395,3 +395,25 @@ def test_the_cover_is_public_with_the_whole_concept_only(app: Flask, client: Fla
     _list_url, reserved_url = urls(reserved)
     assert "/cover" not in html(client.get(reserved_url))
     assert client.get(f"{reserved_url}/cover").status_code == 404
+
+
+def test_the_list_is_paginated_with_strict_page_numbers(app: Flask, client: FlaskClient, results_challenge,
+                                                        make_concept, monkeypatch) -> None:
+    """A challenge with many concepts shows them a page at a time, in title order; a bad page
+    number is a 400 and a page past the end a 404 (S31)."""
+    from app.concepts import public_views
+    monkeypatch.setattr(public_views, "PUBLISHED_PER_PAGE", 3)
+    challenge = results_challenge()
+    for n in range(7):
+        make_concept("submitted", challenge=challenge, title=f"Idea {n}")
+    url = f"/challenges/{challenge['slug']}/concepts"
+    first = html(client.get(url))
+    assert re.findall(r">Idea (\d)</a>", first) == ["0", "1", "2"]
+    assert "7 concepts" in first
+    assert "Page 1 of 3" in first and f'href="{url}?page=2"' in first
+    third = html(client.get(url + "?page=3"))
+    assert re.findall(r">Idea (\d)</a>", third) == ["6"]
+    assert 'rel="prev"' in third and 'rel="next"' not in third
+    assert client.get(url + "?page=4").status_code == 404
+    for bad in ("0", "-1", "x", "1e3", "99999999"):
+        assert client.get(url + f"?page={bad}").status_code == 400, bad
