@@ -14,7 +14,6 @@ from typing import Any
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from app.accounts.models import PARTICIPANT_KIND_LABELS, ParticipantKind
 from app.challenges.models import LICENCE_SHORT, Challenge, Licence
@@ -23,7 +22,7 @@ from app.core.downloads import as_download, send_stored_document, send_stored_im
 from app.core.markdown import render_markdown
 from app.core.pagination import page_args, paginate
 from app.core.timeutil import clock
-from app.core.web import render_error
+from app.core.web import maybe_url, render_error
 from app.db import db
 from app.i18n import _
 from app.organisations.models import COUNTRY_LABELS
@@ -44,15 +43,6 @@ def _register_counts(state: Any) -> None:
     # The organisation dashboard (app.challenges) shows concept counts without importing this
     # feature, which sits above it: it asks the app for the counter (STYLE §1, one-way imports).
     state.app.extensions["concept_counts"] = entries.concept_counts
-
-
-def _link(endpoint: str, **values: Any) -> str | None:
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def licence_label(value: str | None) -> str:
@@ -80,7 +70,7 @@ def country_label(value: str | None) -> str:
 
 def _helpers() -> dict[str, Any]:
     return {"reference": entries.reference, "licence_label": licence_label, "kind_label": kind_label,
-            "country_label": country_label, "link": _link}
+            "country_label": country_label, "link": maybe_url}
 
 
 # ---------------------------------------------------------------- loading and permission

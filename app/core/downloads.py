@@ -39,10 +39,15 @@ def as_download(response: Response, name: str, *, public: bool = False) -> Respo
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return _cache(response, public=public, max_age=PUBLIC_MAX_AGE)
+
+
+def _cache(response: Response, *, public: bool, max_age: int) -> Response:
+    """Public files may be cached a while; anything else is private and never stored."""
     response.cache_control.no_cache = None
     if public:
         response.cache_control.public = True
-        response.cache_control.max_age = PUBLIC_MAX_AGE
+        response.cache_control.max_age = max_age
     else:
         response.cache_control.public = False
         response.cache_control.private = True
@@ -78,11 +83,4 @@ def send_stored_image(content_hash: str, *, public: bool = False, max_age: int =
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     response.set_etag(content_hash)
-    response.cache_control.no_cache = None
-    if public:
-        response.cache_control.public = True
-        response.cache_control.max_age = max_age
-    else:
-        response.cache_control.private = True
-        response.cache_control.no_store = True
-    return response.make_conditional(request)
+    return _cache(response, public=public, max_age=max_age).make_conditional(request)

@@ -25,6 +25,13 @@ def _log_in(page: Any, base: str, email: str) -> None:
     page.wait_for_load_state()
 
 
+def _start_concept(page: Any, base: str, slug: str) -> None:
+    """Press "Start a concept" on the challenge page and wait for the new draft's editor."""
+    page.goto(f"{base}/challenges/{slug}")
+    with page.expect_navigation():
+        page.locator(".concept-start form button[type=submit]").click()
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["en", "sv"])
 def test_workspace_by_a_person(app: Any, live_server: str, browser: Any, axe_check: Any, make_challenge: Any,
@@ -37,9 +44,7 @@ def test_workspace_by_a_person(app: Any, live_server: str, browser: Any, axe_che
     page = context.new_page()
     try:
         _log_in(page, live_server, email)
-        page.goto(f"{live_server}/challenges/{challenge['slug']}")
-        with page.expect_navigation():
-            page.locator(".concept-start form button[type=submit]").click()
+        _start_concept(page, live_server, challenge["slug"])
         assert re.search(r"/concepts/\d+/edit$", page.url)
         assert page.locator("html").get_attribute("lang") == lang
         assert page.locator("h1").count() == 1
@@ -100,9 +105,7 @@ def test_save_waits_for_its_own_autosave(app: Any, live_server: str, browser: An
     page = context.new_page()
     try:
         _log_in(page, live_server, email)
-        page.goto(f"{live_server}/challenges/{challenge['slug']}")
-        with page.expect_navigation():
-            page.locator(".concept-start form button[type=submit]").click()
+        _start_concept(page, live_server, challenge["slug"])
         # The network is slow: each autosave and upload reaches the server, but its answer takes a
         # while to come back, so the page has not yet heard which version its own save produced.
         def slow(route: Any) -> None:
