@@ -1,4 +1,4 @@
-"""Registers every feature's CLI commands, and `flask serve` for `make run`."""
+"""`flask serve` for `make run`. Every feature registers its own commands in its `init_app`."""
 from __future__ import annotations
 
 import click
@@ -12,7 +12,7 @@ def register_cli(app: Flask) -> None:
     def serve(host: str, port: int) -> None:
         """Serve the site for a local demo, with the outbox sender running beside it."""
         from app.challenges.tasks import start_background_ticker
-        from app.concepts.tasks import start_background_sweeper
+        from app.core.sweep import start_background_sweeper
         from app.mail.sender import start_background_sender
 
         start_background_sender(app)
@@ -23,12 +23,3 @@ def register_cli(app: Flask) -> None:
         from werkzeug.serving import run_simple
 
         run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
-
-    for module in ("app.accounts.cli", "app.mail.cli", "app.challenges.cli", "app.concepts.cli", "app.demo"):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.register(app)

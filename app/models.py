@@ -1,8 +1,11 @@
-"""Imports every model so that metadata and relationships are complete (Alembic reads this)."""
-from app.accounts.models import TermsAcceptance, User, UserSession  # noqa: F401
-from app.challenges.models import (  # noqa: F401
+"""Every mapped model in one tuple, so that metadata and relationships are complete before the
+first query and Alembic's autogenerate sees every table (create_app calls `register_models`)."""
+from __future__ import annotations
+
+from app.accounts.models import TermsAcceptance, User, UserSession
+from app.challenges.models import (
     Announcement,
-    Challenge,  # noqa: F401
+    Challenge,
     ChallengeAttachment,
     ChallengeSDG,
     ChangeLogEntry,
@@ -12,7 +15,7 @@ from app.challenges.models import (  # noqa: F401
     StateTransition,
     Tag,
 )
-from app.concepts.models import (  # noqa: F401
+from app.concepts.models import (
     Concept,
     ConceptAttachment,
     ConceptExtension,
@@ -21,6 +24,21 @@ from app.concepts.models import (  # noqa: F401
     ConceptVersionFile,
     TeamInvitation,
 )
-from app.core.audit import AuditEvent  # noqa: F401
-from app.mail.models import OutboxMessage  # noqa: F401
-from app.organisations.models import Invitation, Membership, Organisation  # noqa: F401
+from app.core.audit import AuditEvent
+from app.mail.models import OutboxMessage
+from app.organisations.models import Invitation, Membership, Organisation
+
+MODELS: tuple[type, ...] = (
+    User, UserSession, TermsAcceptance, AuditEvent, OutboxMessage, Organisation, Membership, Invitation,
+    Challenge, Criterion, ChallengeAttachment, ChallengeSDG, ChangeLogEntry, StateTransition, Question,
+    Announcement, Follow, Tag, Concept, ConceptMember, ConceptAttachment, ConceptVersion, ConceptVersionFile,
+    TeamInvitation, ConceptExtension,
+)
+
+
+def register_models() -> tuple[type, ...]:
+    """Every model class; relationships between them resolve once all are mapped."""
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
+    return MODELS

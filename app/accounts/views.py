@@ -211,8 +211,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------- session expiry warning (A07, R07)
-@bp.app_context_processor
-def _session_expiry_context() -> dict[str, Any]:
+def session_expiry_context() -> dict[str, Any]:
     """Seconds left in the signed-in session, for base.html's expiry warning (session.js)."""
     # Templates are also rendered outside requests (emails queued by `flask challenges tick`).
     if not has_request_context() or not current_user or not current_user.is_authenticated:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from .tasks import tick
+from app.challenges.tasks import tick
 
 
 def register(app: Flask) -> None:

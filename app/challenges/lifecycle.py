@@ -16,13 +16,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.challenges.models import Challenge, ChallengeState, StateTransition
 from app.core.audit import record_event
 from app.db import db
 from app.errors import DomainError
 from app.i18n import _l
 from app.organisations.models import Organisation, OrganisationStatus
-
-from .models import Challenge, ChallengeState, StateTransition
 
 S = ChallengeState
 
@@ -148,6 +147,6 @@ def record_due_transitions(*, now: datetime) -> int:
 
 
 def _label(state: ChallengeState) -> str:
-    from .models import CHALLENGE_STATE_LABELS
+    from app.challenges.models import CHALLENGE_STATE_LABELS
 
     return str(CHALLENGE_STATE_LABELS[state])

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
+from app.core.files import STORED_FILE
 from app.core.timeutil import utcnow
 from app.core.types import UTCDateTime
 from app.db import db
@@ -127,6 +128,38 @@ SDG_LABELS = {
     17: _l("Partnerships for the goals"),
 }
 
+# The one set of display names for the fields a change-log entry may mention: the public page, the
+# manage page and the followers' email all read these. Unknown keys are shown as they are.
+CHANGE_FIELD_LABELS: dict[str, Any] = {
+    "title": _l("Title"),
+    "summary": _l("Summary"),
+    "problem_md": _l("Problem statement"),
+    "background_md": _l("Background"),
+    "language": _l("Language"),
+    "opens_at": _l("Opens for concepts"),
+    "deadline_at": _l("Submission deadline"),
+    "judging_ends_at": _l("Judging ends"),
+    "results_at": _l("Results announced"),
+    "prize": _l("Prize money"),
+    "prize_minor": _l("Prize money"),
+    "currency": _l("Currency"),
+    "prize_count": _l("Number of prizes"),
+    "prize_split": _l("Split of the prize money"),
+    "eligibility": _l("Who may enter"),
+    "allow_individuals": _l("Individuals may enter"),
+    "allow_teams": _l("Teams may enter"),
+    "max_team_size": _l("Largest team"),
+    "accepted_licences": _l("Licences teams may choose"),
+    "concept_publication": _l("What is published after the results"),
+    "max_concept_files": _l("Most files per concept"),
+    "max_concept_file_mb": _l("Largest file, in megabytes"),
+    "allow_multiple_concepts": _l("A person may be on several concepts"),
+    "timezone": _l("Time zone"),
+    "rubric": _l("Judging criteria"),
+    "criteria": _l("Judging criteria"),
+}
+
+
 challenge_tags = Table(
     "challenge_tags",
     db.metadata,
@@ -160,7 +193,7 @@ class Challenge(db.Model):
     problem_md: Mapped[str] = mapped_column(Text, default="")
     background_md: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(5), default="en", index=True)
-    cover_image_hash: Mapped[str | None] = mapped_column(String(64))
+    cover_image_hash: Mapped[str | None] = mapped_column(String(64), info=STORED_FILE)
     cover_image_alt: Mapped[str | None] = mapped_column(String(250))
     # Money in integer minor units of `currency` (STYLE: never floats).
     prize_minor: Mapped[int] = mapped_column(default=0, index=True)
@@ -263,7 +296,7 @@ class ChallengeAttachment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(200))  # cleaned original name, metadata only (S36)
-    content_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64), info=STORED_FILE)
     mimetype: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column()
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -1,9 +1,8 @@
 """Who may see and do what with a challenge: pure predicates for views and templates (S17, S18)."""
 from __future__ import annotations
 
+from app.challenges.models import Challenge, ChallengeState
 from app.organisations.permissions import AnyUser, _is_admin, is_member
-
-from .models import Challenge, ChallengeState
 
 
 def is_staff_of_challenge(user: AnyUser, challenge: Challenge) -> bool:

@@ -16,12 +16,8 @@ from babel.numbers import get_currency_precision
 from sqlalchemy import Row, Select, bindparam, case, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.core.types import UTCDateTime
-from app.db import db
-from app.organisations.models import Organisation, OrganisationStatus
-
-from .lifecycle import public_clause, state_clause
-from .models import (
+from app.challenges.lifecycle import public_clause, state_clause
+from app.challenges.models import (
     Announcement,
     Challenge,
     ChallengeSDG,
@@ -33,6 +29,9 @@ from .models import (
     Tag,
     challenge_tags,
 )
+from app.core.types import UTCDateTime
+from app.db import db
+from app.organisations.models import Organisation, OrganisationStatus
 
 # The sort orders a visitor may choose, and nothing else (S31).
 SORTS = ("closing", "newest", "prize")

@@ -12,11 +12,10 @@ import threading
 
 from flask import Flask
 
+from app.challenges.lifecycle import record_due_transitions
 from app.core.background import BackgroundLoop, run_periodic, start_background_loop
 from app.core.timeutil import utcnow
 from app.db import db
-
-from .lifecycle import record_due_transitions
 
 log = logging.getLogger("concept_arena.challenges")
 

@@ -32,10 +32,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.models import User
 from app.challenges.lifecycle import effective_state
 from app.challenges.models import Challenge, ChallengeState, Tag
+from app.core.files import STORED_FILE
 from app.core.timeutil import utcnow
 from app.core.types import UTCDateTime
 from app.db import db
 from app.i18n import _l
+
+
+def reference(concept_id: int) -> str:
+    """The reference organisers and teams quote for a concept: "C-42"."""
+    return f"C-{concept_id}"
 
 
 class ConceptState(enum.StrEnum):
@@ -85,7 +91,7 @@ class Concept(db.Model):
     body_md: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(5), default="en")
     licence: Mapped[str | None] = mapped_column(String(24))
-    cover_image_hash: Mapped[str | None] = mapped_column(String(64))
+    cover_image_hash: Mapped[str | None] = mapped_column(String(64), info=STORED_FILE)
     cover_image_alt: Mapped[str | None] = mapped_column(String(250))
     state: Mapped[ConceptState] = mapped_column(String(10), default=ConceptState.DRAFT, index=True)
     # Raised by every saved change: the version check that keeps two tabs from overwriting each
@@ -204,7 +210,7 @@ class ConceptAttachment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     concept_id: Mapped[int] = mapped_column(ForeignKey("concepts.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
-    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True, info=STORED_FILE)
     mimetype: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column()
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -235,7 +241,7 @@ class ConceptVersion(db.Model):
     body_md: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(5))
     licence: Mapped[str] = mapped_column(String(24))
-    cover_image_hash: Mapped[str | None] = mapped_column(String(64))
+    cover_image_hash: Mapped[str | None] = mapped_column(String(64), info=STORED_FILE)
     cover_image_alt: Mapped[str | None] = mapped_column(String(250))
     tag_names: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The user ids on the team at submit time (names are looked up, so an erased account stays erased).
@@ -257,7 +263,7 @@ class ConceptVersionFile(db.Model):
     version_id: Mapped[int] = mapped_column(ForeignKey("concept_versions.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column()
     filename: Mapped[str] = mapped_column(String(200))
-    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True, info=STORED_FILE)
     mimetype: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column()
 

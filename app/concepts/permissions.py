@@ -15,9 +15,8 @@ from typing import Any
 
 from app.challenges.models import OPEN_LICENCES, ChallengeState, ConceptPublication
 from app.challenges.permissions import is_staff_of_challenge
+from app.concepts.models import Concept
 from app.organisations.permissions import AnyUser, _is_admin
-
-from .models import Concept
 
 RESULT_STATES = frozenset({ChallengeState.RESULTS, ChallengeState.ARCHIVED})
 

@@ -1,0 +1,13 @@
+"""What every feature shares. `init_app` registers the response rules (headers, error pages), the
+template helpers every feature uses, and `flask files sweep`."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from app.core import cli, formatting, web
+
+    web.init_app(app)
+    formatting.init_app(app)
+    cli.register(app)

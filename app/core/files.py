@@ -45,6 +45,10 @@ from app.i18n import _l
 from .timeutil import utcnow
 from .uploads import MAX_PIXELS, UploadError
 
+# Marks a column that names stored bytes by their SHA-256: mapped_column(String(64), info=STORED_FILE).
+# The orphan sweep (app.core.sweep) keeps every file such a column refers to, and removes the rest.
+STORED_FILE = {"stored_file": True}
+
 __all__ = [
     "DOCUMENT_TYPES", "DocumentType", "StoredFile", "UploadError", "accepted_extensions", "clean_filename",
     "document_path", "format_size", "inspect_zip", "store_document", "sweep_orphans", "type_label",

@@ -122,15 +122,3 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return render_error(500)
 
-
-def maybe_url(endpoint: str, **values: Any) -> str | None:
-    """A link to a page of another part of the site, or None when that page does not exist."""
-    from flask import current_app, url_for
-    from werkzeug.routing import BuildError
-
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None

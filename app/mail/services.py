@@ -5,17 +5,19 @@ caused it (R10). A sender delivers it later (app/mail/sender.py).
 """
 from __future__ import annotations
 
+from datetime import datetime
 from email.errors import MessageError
 from email.headerregistry import Address
 from typing import Any
 
+from babel.dates import format_datetime as babel_format_datetime
 from flask import current_app, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 from sqlalchemy import func, select
 
 from app.core.audit import record_event
-from app.core.timeutil import utcnow
+from app.core.timeutil import as_utc, utcnow, zone
 from app.db import db
 from app.errors import DomainError
 from app.i18n import _l
@@ -74,8 +76,7 @@ def queue_mail(*, to: str, template: str, locale: str | None, subject: Any, **co
     Raises MailError for an address that is not one plain addr-spec.
     """
     to = validate_recipient(to)
-    languages = current_app.config["LANGUAGES"]
-    locale = locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    locale = recipient_locale(locale)
     with force_locale(locale):
         subject_text = single_line(str(subject), 200)
         context = {**context, "subject": subject_text, "base_url": current_app.config["BASE_URL"],
@@ -95,12 +96,31 @@ def queue_mail(*, to: str, template: str, locale: str | None, subject: Any, **co
     return message
 
 
-def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute link on the canonical BASE_URL, whatever Host the request came with (S08)."""
-    from flask import url_for
+def external_url(endpoint: str, *, anchor: str | None = None, **values: Any) -> str:
+    """An absolute link on the canonical BASE_URL (S08), whatever Host the request came with, and
+    also without a request (the periodic task sends mail from a CLI command or a background thread)."""
+    from flask import has_request_context, url_for
 
-    path = url_for(endpoint, _external=False, **values)
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    base = current_app.config["BASE_URL"].rstrip("/")
+    if has_request_context():
+        path = url_for(endpoint, _external=False, **values)
+    else:
+        path = current_app.url_map.bind("localhost", script_name="/").build(endpoint, values)
+    return base + path + (f"#{anchor}" if anchor else "")
+
+
+def recipient_locale(locale: str | None) -> str:
+    """The language an email to someone is written in: theirs if we have it, else the default."""
+    languages = current_app.config["LANGUAGES"]
+    return locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def recipient_time(value: datetime | None, recipient: Any) -> str:
+    """A moment for an email, in the recipient's own time zone and language (not the sender's)."""
+    if value is None:
+        return ""
+    return babel_format_datetime(as_utc(value), "long", tzinfo=zone(getattr(recipient, "timezone", None)),
+                                 locale=recipient_locale(getattr(recipient, "locale", None)))
 
 
 def outbox_counts() -> dict[str, int]:

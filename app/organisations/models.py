@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
+from app.core.files import STORED_FILE
 from app.core.timeutil import utcnow
 from app.core.types import UTCDateTime
 from app.db import db
@@ -81,7 +82,7 @@ class Organisation(db.Model):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
     # Content hash of the stored, re-encoded logo (uploads live outside the web root).
-    logo_hash: Mapped[str | None] = mapped_column(String(64))
+    logo_hash: Mapped[str | None] = mapped_column(String(64), info=STORED_FILE)
     status: Mapped[OrganisationStatus] = mapped_column(String(12), default=OrganisationStatus.PENDING, index=True)
     review_note: Mapped[str | None] = mapped_column(String(500))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

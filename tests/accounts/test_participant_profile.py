@@ -9,7 +9,7 @@ import pytest
 
 from app.accounts.models import User
 from app.challenges.models import Challenge
-from app.concepts.rules import eligibility_problem
+from app.concepts.services.common import eligibility_problem
 from app.db import db
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from app.concepts.models import Concept, ConceptAttachment
-from app.concepts.tasks import sweep_uploads
 from app.core.files import document_path, store_document
+from app.core.sweep import sweep_uploads
 from app.core.timeutil import clock, utcnow
 from app.db import db
 

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.challenges.lifecycle import effective_state
 from app.challenges.models import Challenge, ChallengeState
-from app.concepts.demo import version_fingerprint
 from app.concepts.models import (
     Concept,
     ConceptAttachment,
@@ -24,11 +23,12 @@ from app.concepts.models import (
     TeamInvitation,
 )
 from app.concepts.permissions import public_level
-from app.concepts.rules import eligibility_problem, max_team_size
+from app.concepts.services.common import eligibility_problem, max_team_size
 from app.core.files import document_path
 from app.core.timeutil import utcnow
 from app.db import db
 from app.demo import DEMO_PASSWORD
+from app.demo.concepts import version_fingerprint
 from app.mail.models import OutboxMessage
 
 S = ChallengeState

@@ -521,7 +521,7 @@ def test_dashboard_and_manage_page_counts(app, client, login, make_challenge, ma
 
 def test_the_challenge_state_does_not_matter_without_deadline(app) -> None:
     # A challenge without deadline is readable once it is no longer open (effective state).
-    from app.concepts.entries import challenge_deadline_passed
+    from app.concepts.services.entries import challenge_deadline_passed
 
     with app.app_context():
         challenge = Challenge(state=ChallengeState.JUDGING, deadline_at=None)
@@ -564,7 +564,7 @@ def test_the_cover_of_the_counting_version(app, client, login, make_user, scenar
 
 
 def test_pages_of_entries(app, client, login, make_challenge, make_concept, monkeypatch) -> None:
-    import app.concepts.entry_views as views
+    import app.concepts.views.entries as views
 
     monkeypatch.setattr(views, "PER_PAGE", 2)
     challenge = make_challenge("open")

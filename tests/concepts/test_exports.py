@@ -14,8 +14,8 @@ from flask import Flask
 from sqlalchemy import select
 from test_entries import add_file, after_deadline, entries_url
 
-from app.concepts.entries import csv_bytes
 from app.concepts.models import Concept
+from app.concepts.services.entries import csv_bytes
 from app.core.audit import AuditEvent
 from app.core.timeutil import clock
 from app.db import db

@@ -401,7 +401,7 @@ def test_the_list_is_paginated_with_strict_page_numbers(app: Flask, client: Flas
                                                         make_concept, monkeypatch) -> None:
     """A challenge with many concepts shows them a page at a time, in title order; a bad page
     number is a 400 and a page past the end a 404 (S31)."""
-    from app.concepts import public_views
+    from app.concepts.views import public as public_views
     monkeypatch.setattr(public_views, "PUBLISHED_PER_PAGE", 3)
     challenge = results_challenge()
     for n in range(7):

@@ -501,7 +501,7 @@ def test_the_unique_constraint_backstop_returns_the_first_receipt(app, client, l
     data = _submit_data(client, made["id"])
     assert client.post(f"/concepts/{made['id']}/submit", data=data).status_code == 302
     _set(app, Concept, made["id"], state=ConceptState.DRAFT, lock_version=int(data["lock_version"]))
-    monkeypatch.setattr("app.concepts.submission.version_by_source", lambda *_args: None)
+    monkeypatch.setattr("app.concepts.services.submission.version_by_source", lambda *_args: None)
     response = client.post(f"/concepts/{made['id']}/submit", data=data)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/concepts/{made['id']}/versions/1")

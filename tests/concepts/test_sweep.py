@@ -14,14 +14,14 @@ from flask import Flask
 
 from app.challenges.models import Challenge, ChallengeAttachment
 from app.concepts.models import Concept, ConceptAttachment, ConceptVersionFile
-from app.concepts.tasks import (
-    HASH_COLUMNS,
+from app.core.files import document_path
+from app.core.sweep import (
+    hash_columns,
     orphan_ttl,
     referenced_hashes,
     start_background_sweeper,
     sweep_uploads,
 )
-from app.core.files import document_path
 from app.core.timeutil import clock, utcnow
 from app.db import db
 from app.organisations.models import Organisation
@@ -64,7 +64,11 @@ def test_referenced_files_stay_and_old_orphans_go(app: Flask, make_concept: Any)
         db.session.get(Organisation, challenge.organisation_id).logo_hash = refs["logo"]
         db.session.commit()
         assert set(refs.values()) <= referenced_hashes()
-    assert len(HASH_COLUMNS) == 7  # every *_hash column that names stored bytes
+    # Every column that names stored bytes is marked for the sweep, and nothing else is.
+    assert {f"{c.table.name}.{c.name}" for c in hash_columns()} == {
+        "challenge_attachments.content_hash", "challenges.cover_image_hash", "organisations.logo_hash",
+        "concept_attachments.content_hash", "concepts.cover_image_hash", "concept_versions.cover_image_hash",
+        "concept_version_files.content_hash"}
 
     orphan_old = put(app, age=timedelta(hours=25))
     orphan_young = put(app, age=timedelta(minutes=5))  # a request still in flight may own it

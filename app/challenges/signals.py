@@ -1,0 +1,19 @@
+"""The challenges feature's named signals: how features above it take part without being imported.
+
+Challenges sits below concepts and judging, so it never imports them; they connect receivers to
+these signals in their own `init_app`, and a test checks that every receiver is connected after
+create_app().
+"""
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent before an organiser's step on the manage page, with `target` (ChallengeState) and `now`;
+#: sender is the Challenge. A receiver returns a refusal (a lazily translated message) or None.
+step_requested = _signals.signal("challenges.step-requested")
+
+#: Sent by the organisation dashboard and the manage page with `challenge_ids` (a list, or a
+#: subquery of ids); sender is the app. A receiver returns {challenge id: (drafts, submitted)}.
+concept_counts_requested = _signals.signal("challenges.concept-counts-requested")

@@ -1,0 +1,315 @@
+"""Challenge routes: the editor (create, edit, rubric, preview, publish) for an organisation's staff.
+
+Every view loads the object (404 when the user may not know it exists), checks the permission
+(403 when they may see it but not do this), calls one service and commits once (S17, S18).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.challenges import lifecycle
+from app.challenges.forms.editor import (
+    TIME_FIELDS,
+    ChallengeForm,
+    ChallengeTextForm,
+    CriterionForm,
+    RubricForm,
+    anchors_text,
+    criterion_rows,
+    money_example,
+    money_input_value,
+    row_count,
+    utc_to_local,
+)
+from app.challenges.models import CHALLENGE_STATE_LABELS, ELIGIBILITY_LABELS, SDG_LABELS, Challenge
+from app.challenges.permissions import can_create_challenge, can_edit_challenge, can_view_challenge
+from app.challenges.services import editor as services
+from app.core.timeutil import clock
+from app.core.uploads import UploadError, store_image
+from app.db import db
+from app.errors import DomainError
+from app.i18n import _
+from app.organisations.forms import ActionForm
+from app.organisations.models import Organisation
+from app.organisations.permissions import can_view_organisation
+
+# Room for the text fields of the editor next to the cover image itself.
+FORM_OVERHEAD = 512 * 1024
+DEFAULT_COVER_MAX_BYTES = 5 * 1024 * 1024
+UPLOAD_ENDPOINTS = frozenset({"challenges.create", "challenges.edit"})
+
+
+def _cover_max_bytes() -> int:
+    return int(current_app.config.get("COVER_MAX_BYTES", DEFAULT_COVER_MAX_BYTES))
+
+
+def limit_editor_uploads(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    # Before CSRF reads the body: a larger request gets the app's 413 page (S34).
+    if endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+        request.max_content_length = _cover_max_bytes() + FORM_OVERHEAD
+
+
+# ---------------------------------------------------------------- loading and authorising
+def _load_organisation(org_slug: str) -> Organisation:
+    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+    if organisation is None or not can_view_organisation(current_user, organisation):
+        abort(404)
+    if not can_create_challenge(current_user, organisation):
+        abort(403)
+    g.private_response = True
+    return organisation
+
+
+def _load_editable(slug: str) -> Challenge:
+    """The challenge, or 404 if the user may not know it exists, 403 if they may see but not edit it."""
+    challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug))
+    if challenge is None or not can_view_challenge(current_user, challenge):
+        abort(404)
+    if not can_edit_challenge(current_user, challenge):
+        abort(403)
+    g.private_response = True
+    return challenge
+
+
+def _form_error(form: Any, exc: DomainError) -> int:
+    """Show a service's refusal at its field (or as a flash); returns the status to answer with."""
+    name = exc.field
+    if name and name in form:
+        form[name].errors = [*form[name].errors, str(exc)]
+    else:
+        flash(str(exc), "error")
+    return getattr(exc, "status", 400)
+
+
+def _store_cover(form: ChallengeTextForm) -> str | None:
+    upload = form.cover.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    try:
+        return store_image(upload, max_bytes=_cover_max_bytes(), upload_dir=current_app.config["UPLOAD_DIR"])
+    except UploadError as exc:
+        exc.field = "cover"
+        raise
+
+
+def _initial(challenge: Challenge) -> dict[str, Any]:
+    """What the edit form shows for a saved challenge: local times in its zone, amounts in this locale."""
+    data: dict[str, Any] = {
+        "title": challenge.title, "summary": challenge.summary, "problem_md": challenge.problem_md,
+        "background_md": challenge.background_md, "language": challenge.language,
+        "tags": ", ".join(t.name for t in challenge.tags), "sdgs": challenge.sdg_numbers,
+        "cover_alt": challenge.cover_image_alt or "",
+        "prize_amount": money_input_value(challenge.prize_minor, challenge.currency, str(get_locale() or "en"))
+        if challenge.prize_minor else "",
+        "currency": challenge.currency, "prize_count": challenge.prize_count,
+        "prize_split": ", ".join(str(p) for p in challenge.prize_split or [100]),
+        "eligibility": list(challenge.eligibility or []), "allow_individuals": challenge.allow_individuals,
+        "allow_teams": challenge.allow_teams, "max_team_size": challenge.max_team_size,
+        "accepted_licences": list(challenge.accepted_licences or []),
+        "concept_publication": str(challenge.concept_publication),
+        "max_concept_files": challenge.max_concept_files, "max_concept_file_mb": challenge.max_concept_file_mb,
+        "allow_multiple_concepts": bool(challenge.allow_multiple_concepts),
+        "timezone": challenge.timezone,
+    }
+    for name in TIME_FIELDS:
+        data[name] = utc_to_local(getattr(challenge, name), challenge.timezone)
+    return data
+
+
+def _labels() -> dict[str, Any]:
+    return {"STATE_LABELS": CHALLENGE_STATE_LABELS, "ELIGIBILITY_LABELS": ELIGIBILITY_LABELS,
+            "SDG_LABELS": SDG_LABELS, "money_example": money_example(str(get_locale() or "en"))}
+
+
+def _render_edit(challenge: Challenge, form: Any, status: int = 200, publish_failed: bool = False) -> Any:
+    now = clock.now()
+    mode = services.edit_mode(challenge, now)
+    state = lifecycle.effective_state(challenge, now)
+    checklist = services.publish_checklist(challenge, now) if state.value == "draft" else []
+    return render_template(
+        "challenges/edit_challenge.html", challenge=challenge, form=form, mode=mode.value, state=state,
+        checklist=checklist, publish_failed=publish_failed, readability=services.brief_readability(challenge),
+        action_form=ActionForm(), zone=form.timezone.data if form is not None and "timezone" in form
+        else challenge.timezone, **_labels()), status
+
+
+# ---------------------------------------------------------------- create and edit
+@login_required
+def create(org_slug: str) -> Any:
+    organisation = _load_organisation(org_slug)
+    # A new challenge starts in the organisation's time zone and in the language its author uses.
+    defaults = {"timezone": organisation.timezone, "language": _default_language(organisation)}
+    form = ChallengeForm(data=None if request.method == "POST" else defaults,
+                         current_timezone=organisation.timezone)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            cover_hash = _store_cover(form)
+            data = services.ChallengeInput(**form.values(cover_hash))
+            challenge = services.create_challenge(organisation=organisation, by=current_user, data=data,
+                                                  now=clock.now())
+        except DomainError as exc:
+            db.session.rollback()
+            status = _form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The draft has been saved. Next, add the judging criteria."), "success")
+            return redirect(url_for(".edit", slug=challenge.slug))
+    elif form.errors:
+        status = 400
+    return render_template("challenges/edit_new.html", organisation=organisation, form=form,
+                           zone=form.timezone.data or organisation.timezone, **_labels()), status
+
+
+def _default_language(organisation: Any) -> str:
+    locale = str(get_locale() or "en")
+    if locale != "en":
+        return locale
+    return {"DK": "da", "NO": "nb", "SE": "sv"}.get(str(organisation.country), "en")
+
+
+@login_required
+def edit(slug: str) -> Any:
+    challenge = _load_editable(slug)
+    now = clock.now()
+    mode = services.edit_mode(challenge, now)
+    if mode is services.EditMode.READ_ONLY:
+        if request.method == "POST":
+            flash(_("This challenge is cancelled or archived and can no longer be edited."), "error")
+            return _render_edit(challenge, None, 409)
+        return _render_edit(challenge, None)
+    form_class = ChallengeForm if mode is services.EditMode.FULL else ChallengeTextForm
+    form = form_class(data=None if request.method == "POST" else _initial(challenge),
+                      current_timezone=challenge.timezone)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            cover_hash = _store_cover(form)
+            values = {**services.ChallengeInput.from_challenge(challenge).__dict__, **form.values(cover_hash)}
+            entry = services.update_challenge(challenge=challenge, by=current_user,
+                                              data=services.ChallengeInput(**values),
+                                              reason=form.reason.data if "reason" in form else None, now=now)
+        except DomainError as exc:
+            db.session.rollback()
+            status = _form_error(form, exc)
+        else:
+            db.session.commit()
+            if entry is not None:
+                flash(_("The changes have been saved, added to the public change log and emailed to followers."),
+                      "success")
+            else:
+                flash(_("The changes have been saved."), "success")
+            return redirect(url_for(".edit", slug=challenge.slug))
+    elif form.errors:
+        status = 400
+    return _render_edit(challenge, form, status)
+
+
+# ---------------------------------------------------------------- rubric
+def _existing_rows(challenge: Challenge) -> list[CriterionForm]:
+    rows = [CriterionForm(prefix=f"criteria-{i}-", data={
+        "criterion_id": str(c.id), "name": c.name, "description": c.description, "weight": c.weight,
+        "scale_min": c.scale_min, "scale_max": c.scale_max, "anchors": anchors_text(c.anchors)})
+        for i, c in enumerate(challenge.criteria)]
+    return rows
+
+
+def _empty_row(index: int) -> CriterionForm:
+    return CriterionForm(prefix=f"criteria-{index}-")
+
+
+def _render_rubric(challenge: Challenge, form: RubricForm, rows: list[CriterionForm], status: int = 200,
+                   rubric_errors: dict[str, Any] | None = None) -> Any:
+    now = clock.now()
+    errors: list[tuple[str, str]] = []
+    rubric_errors = rubric_errors or {}
+    for key, message in rubric_errors.items():
+        target = rows[0].weight.id if key == "weights" and rows else (rows[0].name.id if rows else "criteria")
+        errors.append((target, str(message)))
+    for row in rows:
+        for fld in row:
+            errors.extend((fld.id, str(e)) for e in fld.errors)
+    errors.extend(("reason", str(e)) for e in form.reason.errors)
+    return render_template(
+        "challenges/edit_rubric.html", challenge=challenge, form=form, rows=rows, errors=errors,
+        rubric_errors={k: str(v) for k, v in rubric_errors.items()}, locked=services.rubric_locked(challenge, now),
+        needs_reason=services.rubric_needs_reason(challenge), total=sum(c.weight for c in challenge.criteria),
+        **_labels()), status
+
+
+@login_required
+def rubric(slug: str) -> Any:
+    challenge = _load_editable(slug)
+    if request.method == "GET":
+        rows = _existing_rows(challenge)
+        rows += [_empty_row(len(rows)), _empty_row(len(rows) + 1)]
+        return _render_rubric(challenge, RubricForm(formdata=None), rows)
+    form = RubricForm()
+    if not form.validate_on_submit():
+        abort(400)
+    rows = criterion_rows(request.form, row_count(form, len(challenge.criteria)))
+    if "add_row" in request.form:
+        # "Add another criterion": the same rows as typed, plus one more empty row (no JavaScript needed).
+        if len(rows) < services.MAX_CRITERIA + 2:
+            rows.append(_empty_row(len(rows)))
+        return _render_rubric(challenge, form, rows)
+    kept = [row for row in rows if not row.is_blank()]
+    valid = all([row.validate() for row in kept])  # a list: every row is validated, every error shown
+    inputs = [row.to_input() for row in kept]
+    # The sum of the weights is reported together with the rows' own errors, once every weight is a number.
+    problems = services.rubric_problems(inputs) if all(isinstance(i.weight, int) for i in inputs) else {}
+    if not valid or problems:
+        return _render_rubric(challenge, form, rows, 400, problems)
+    try:
+        entry = services.save_rubric(challenge=challenge, by=current_user, rows=inputs, reason=form.reason.data,
+                                     now=clock.now())
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.field == "reason":
+            form.reason.errors = [*form.reason.errors, str(exc)]
+            return _render_rubric(challenge, form, rows, 400)
+        return _render_rubric(challenge, form, rows, 400, {exc.field or "criteria": exc.message})
+    db.session.commit()
+    if entry is not None:
+        flash(_("The judging criteria have been amended; the change is in the public change log."), "success")
+    else:
+        flash(_("The judging criteria have been saved."), "success")
+    return redirect(url_for(".rubric", slug=challenge.slug))
+
+
+# ---------------------------------------------------------------- preview and publish
+@login_required
+def preview(slug: str) -> Any:
+    challenge = _load_editable(slug)
+    now = clock.now()
+    return render_template("challenges/preview.html", challenge=challenge, now=now,
+                           state=lifecycle.effective_state(challenge, now), preview=True, **_labels())
+
+
+@login_required
+def publish(slug: str) -> Any:
+    challenge = _load_editable(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        state = services.publish_challenge(challenge=challenge, by=current_user, now=clock.now())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        mode = services.edit_mode(challenge, clock.now())
+        form = None
+        if mode is not services.EditMode.READ_ONLY:
+            form_class = ChallengeForm if mode is services.EditMode.FULL else ChallengeTextForm
+            form = form_class(formdata=None, data=_initial(challenge), current_timezone=challenge.timezone)
+        return _render_edit(challenge, form, 400, publish_failed=True)
+    db.session.commit()
+    if state.value == "open":
+        flash(_("The challenge is published and open for concepts."), "success")
+    else:
+        flash(_("The challenge is published. It opens for concepts at the time set in the timeline."), "success")
+    return redirect(url_for(".edit", slug=challenge.slug))

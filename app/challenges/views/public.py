@@ -1,0 +1,176 @@
+"""Public challenge pages: the filtered list, the challenge page, its cover image, follow and unfollow.
+
+Also the template helpers every challenge template uses (the state at the clock's now, times in the
+viewer's and the organiser's time zones, the countdown), registered app-wide so the home page and
+the organisation page can show challenge cards too.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from app.accounts.decorators import verified_required
+from app.challenges import queries
+from app.challenges.forms.public import ChallengeFilterForm
+from app.challenges.models import (
+    Challenge,
+    ChallengeState,
+)
+from app.challenges.permissions import can_view_challenge, is_staff_of_challenge
+from app.challenges.services import follows
+from app.challenges.templating import challenge_state
+from app.core.pagination import page_args
+from app.core.timeutil import clock
+from app.core.uploads import STORED_MIMETYPE, image_path
+from app.core.web import render_error
+from app.db import db
+from app.i18n import _, _n
+from app.organisations.models import Organisation
+
+PER_PAGE = 20
+MAX_PAGE_DIGITS = 6
+COVER_CACHE_SECONDS = 365 * 24 * 3600
+
+# ---------------------------------------------------------------- loading
+def _load(slug: str) -> Challenge:
+    """The challenge, or 404 when it does not exist or the user may not know it does (drafts)."""
+    challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug)
+                                  .options(joinedload(Challenge.organisation, innerjoin=True)))
+    if challenge is None or not can_view_challenge(current_user, challenge):
+        abort(404)
+    return challenge
+
+
+def _page_number() -> int | None:
+    raw = request.args.get("page", "")
+    if raw == "":
+        return 1
+    if not raw.isdigit() or len(raw) > MAX_PAGE_DIGITS or int(raw) < 1:
+        return None
+    return int(raw)
+
+
+def _filters(form: ChallengeFilterForm) -> queries.ChallengeFilters:
+    status = form.value("status")
+    sdg = form.value("sdg")
+    return queries.ChallengeFilters(
+        status=ChallengeState(status) if status else None, organisation=form.value("organisation"),
+        country=form.value("country"), kind=form.value("kind"), tag=form.value("tag"),
+        sdg=int(sdg) if sdg else None, language=form.value("language"), currency=form.value("currency"),
+        prize_min=form.prize_min.data, prize_max=form.prize_max.data, sort=form.value("sort") or "closing")
+
+
+# ---------------------------------------------------------------- the list
+def index() -> Any:
+    form = ChallengeFilterForm(formdata=request.args, organisations=queries.filter_organisations(),
+                               tags=queries.public_tags())
+    page = _page_number()
+    if page is None:
+        return render_error(400, _("The page number must be a whole number from 1 upwards."))
+    if not form.validate():
+        # S31: an unknown filter or sort value is a request error, shown at its field; nothing is queried.
+        return render_template("challenges/list.html", form=form, pagination=None, filters=None,
+                               page_args={}, filtered=True), 400
+    filters = _filters(form)
+    stmt = queries.public_challenges(filters, now=clock.now())
+    pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False, count=True)
+    if page > 1 and page > pagination.pages:
+        return render_error(400, _n("There is no page %(page)d: this list has only %(num)d page.",
+                                    "There is no page %(page)d: this list has only %(num)d pages.",
+                                    max(pagination.pages, 1), page=page))
+    return render_template("challenges/list.html", form=form, pagination=pagination, filters=filters,
+                           page_args=page_args(), filtered=queries.any_filter(filters))
+
+
+# ---------------------------------------------------------------- the challenge page
+def detail(slug: str) -> Any:
+    challenge = _load(slug)
+    public = queries.is_public(challenge)
+    return render_template(
+        "challenges/detail.html", challenge=challenge, public=public,
+        state=challenge_state(challenge), record=queries.public_record(challenge),
+        following=queries.is_following(current_user, challenge=challenge),
+        is_staff=is_staff_of_challenge(current_user, challenge),
+        canonical_url=current_app.config["BASE_URL"] + url_for(".detail", slug=challenge.slug))
+
+
+def cover(slug: str) -> Any:
+    challenge = _load(slug)
+    if not challenge.cover_image_hash:
+        abort(404)
+    try:
+        data = image_path(current_app.config["UPLOAD_DIR"], challenge.cover_image_hash).read_bytes()
+    except (ValueError, OSError):
+        abort(404)
+    response = Response(data, mimetype=STORED_MIMETYPE)
+    response.headers["Content-Disposition"] = "inline"
+    response.set_etag(challenge.cover_image_hash)
+    if queries.is_public(challenge):
+        response.cache_control.public = True
+        if request.args.get("v") == challenge.cover_image_hash[:16]:
+            response.cache_control.max_age = COVER_CACHE_SECONDS
+            response.cache_control.immutable = True
+        else:
+            response.cache_control.max_age = 3600
+    else:
+        response.cache_control.no_store = True  # a draft's cover is for its staff only
+    return response.make_conditional(request)
+
+
+# ---------------------------------------------------------------- follow
+def _commit_follow() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two clicks raced each other: the other one already made the row, which is what was asked.
+        db.session.rollback()
+
+
+@verified_required
+def follow(slug: str) -> Any:
+    challenge = _load(slug)
+    if not queries.is_public(challenge):
+        abort(404)  # nobody follows a draft: there is nothing to be told yet
+    follows.follow(user=current_user, challenge=challenge)
+    _commit_follow()
+    flash(_("You follow this challenge. We will email you about changes, answers and results."), "success")
+    return redirect(url_for(".detail", slug=challenge.slug))
+
+
+@verified_required
+def unfollow(slug: str) -> Any:
+    challenge = _load(slug)
+    follows.unfollow(user=current_user, challenge=challenge)
+    db.session.commit()
+    flash(_("You no longer follow this challenge."), "success")
+    return redirect(url_for(".detail", slug=challenge.slug))
+
+
+def _load_organisation(slug: str) -> Organisation:
+    organisation = queries.approved_organisation(slug)
+    if organisation is None:
+        abort(404)
+    return organisation
+
+
+@verified_required
+def follow_organisation(slug: str) -> Any:
+    organisation = _load_organisation(slug)
+    follows.follow(user=current_user, organisation=organisation)
+    _commit_follow()
+    flash(_("You follow %(name)s. We will email you about its challenges.", name=organisation.name), "success")
+    return redirect(url_for("organisations.detail", slug=organisation.slug))
+
+
+@verified_required
+def unfollow_organisation(slug: str) -> Any:
+    organisation = _load_organisation(slug)
+    follows.unfollow(user=current_user, organisation=organisation)
+    db.session.commit()
+    flash(_("You no longer follow %(name)s.", name=organisation.name), "success")
+    return redirect(url_for("organisations.detail", slug=organisation.slug))

@@ -1,0 +1,65 @@
+"""Wiring you can see (issue 9): after create_app() every feature's blueprint, template helpers,
+commands, guards and receivers are there, each registered by its feature's init_app; nothing is
+registered by a module being imported for its side effects."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.challenges import signals
+from app.challenges.services.notices import tell_followers
+from app.concepts.services.entries import counts_for_dashboard, refuse_judging_during_extensions
+
+APP_DIR = Path(__file__).resolve().parents[1] / "app"
+
+
+def test_every_feature_registers_its_blueprint(app: Flask) -> None:
+    assert set(app.blueprints) == {"pages", "accounts", "organisations", "admin", "mail", "challenges",
+                                   "concepts", "feeds"}
+
+
+def test_the_lifecycle_guard_and_the_dashboard_counter_are_connected(app: Flask) -> None:
+    step_receivers = [r() if callable(r) else r for r in signals.step_requested.receivers.values()]
+    count_receivers = [r() if callable(r) else r for r in signals.concept_counts_requested.receivers.values()]
+    assert refuse_judging_during_extensions in step_receivers
+    assert counts_for_dashboard in count_receivers
+
+
+def test_the_followers_notices_listen_to_every_session(app: Flask) -> None:
+    assert event.contains(Session, "before_flush", tell_followers)
+
+
+def test_template_helpers_every_page_needs_are_registered(app: Flask) -> None:
+    globals_ = app.jinja_env.globals
+    for name in ("percent", "format_moment", "zone_label", "other_zone", "iso_utc",  # core
+                 "challenge_state", "challenge_state_label", "countdown", "sorted_anchors", "cover_url",
+                 "challenge_public_record", "challenge_labels", "questions_open", "question_form",
+                 "attachment_panel", "attachment_url",  # challenges
+                 "concept_start_panel", "entry_file_url", "public_file_url", "public_cover_url",  # concepts
+                 "field_attrs"):
+        assert name in globals_, name
+    for name in ("filesize", "document_type", "recipient_time"):
+        assert name in app.jinja_env.filters, name
+    assert "has_endpoint" not in globals_  # templates no longer guess whether a feature exists
+
+
+def test_every_command_is_registered(app: Flask) -> None:
+    commands = set(app.cli.list_commands(click.Context(app.cli)))
+    assert {"serve", "users", "outbox", "challenges", "files", "demo"} <= commands
+
+
+def test_no_module_is_imported_for_its_side_effects() -> None:
+    offenders = [f"{path.relative_to(APP_DIR)}:{n}" for path in APP_DIR.rglob("*.py")
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if re.search(r"noqa:[^\n]*F401", line)]
+    assert offenders == []
+
+
+def test_no_app_extensions_keys_carry_features() -> None:
+    offenders = [str(path.relative_to(APP_DIR)) for path in APP_DIR.rglob("*.py")
+                 if re.search(r"\.extensions\[[\"'](?!background:)", path.read_text())]
+    assert offenders == []
