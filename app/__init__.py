@@ -27,6 +27,11 @@ def create_app(config: Mapping[str, Any] | str | None = None) -> Flask:
                 static_folder=str(Path(__file__).parent / "static"),
                 instance_path=str(ROOT / "instance"), instance_relative_config=False)
     app.config.from_mapping(settings)
+    if app.config["TEMPLATE_CACHE_DIR"]:  # compiled templates shared by every app and worker
+        from jinja2 import FileSystemBytecodeCache
+
+        Path(app.config["TEMPLATE_CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
+        app.jinja_env.bytecode_cache = FileSystemBytecodeCache(app.config["TEMPLATE_CACHE_DIR"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
