@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 
 from app.db import configure_sqlite, db
 
@@ -70,3 +70,30 @@ def test_timestamps_come_back_aware_utc(app, make_user) -> None:
         assert user.created_at.tzinfo is not None
         assert user.created_at.utcoffset().total_seconds() == 0
         assert abs((datetime.now(UTC) - user.created_at).total_seconds()) < 120
+
+
+def test_the_next_test_starts_from_an_empty_database_with_ids_from_one(app, database, make_user) -> None:
+    # The harness's isolation: whatever a test wrote, the next one sees an empty database whose ids
+    # start at 1 (on PostgreSQL the `app` fixture's reset after each test; on SQLite a fresh copy
+    # of the migrated template, which no test writes to).
+    from app.accounts.models import User
+
+    make_user("first@example.org")
+    make_user("second@example.org")
+    with app.app_context():
+        if database["kind"] == "postgres":
+            with db.engine.begin() as conn:  # what the `app` fixture does after every test
+                conn.exec_driver_sql(database["reset"])
+            url = database["url"]
+        else:
+            url = f"sqlite:///{database['template']}"
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            for table in db.metadata.sorted_tables:
+                assert conn.execute(text(f'SELECT count(*) FROM "{table.name}"')).scalar() == 0, table.name
+            if database["kind"] == "postgres":  # never on the template: it stays empty
+                new_id = conn.execute(insert(User).values(
+                    email="again@example.org", password_hash="x", display_name="again",
+                    timezone="Europe/Copenhagen").returning(User.id)).scalar()
+                assert new_id == 1
+        engine.dispose()
