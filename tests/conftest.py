@@ -135,7 +135,18 @@ def _template_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("jinja-bytecode")
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+# Which backends a test runs on. A test runs on SQLite and on PostgreSQL when its behaviour depends
+# on the database: constraints, locking and races, migrations, SQL query semantics (filters,
+# sorting, pagination, aggregates and GROUP BY counts, idempotent inserts, conditional UPDATE
+# claims), time zones stored and read back. Mark it `@pytest.mark.both_databases` (per test, or
+# `pytestmark` for a module). Every other test (pages, forms, i18n, Markdown, files, headers,
+# permissions over rows it made itself) runs once, on SQLite: the PostgreSQL variant of an
+# unmarked test is deselected in pytest_collection_modifyitems below, and browser tests always run
+# on SQLite only. When in doubt, mark it: the PostgreSQL pass is mandatory under CI=true.
+BOTH_DATABASES = "both_databases"
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
              _smtp_server: Inbox, _template_cache: Path) -> Iterator[dict[str, Any]]:
     """A migrated database per backend and worker; each test gets a clean copy of it."""
@@ -378,12 +389,18 @@ def axe_check() -> Callable[[Any, str], None]:
     return _check
 
 
+def runs_on_postgres(item: pytest.Item) -> bool:
+    """The rule above: marked both_databases, and not a browser test (those drive the whole stack
+    once, on SQLite)."""
+    return item.get_closest_marker(BOTH_DATABASES) is not None and item.get_closest_marker("browser") is None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests drive the whole stack once, on SQLite; the PostgreSQL pass covers the rest."""
+    """Deselect the PostgreSQL variant of every test that does not depend on the database."""
     keep, dropped = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if item.get_closest_marker("browser") and params.get("database") == "postgres":
+        if params.get("database") == "postgres" and not runs_on_postgres(item):
             dropped.append(item)
         else:
             keep.append(item)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -11,6 +12,9 @@ from app.accounts.passwords import verify_password
 from app.db import db
 from app.demo import DEMO_PASSWORD
 from app.organisations.models import Membership, Organisation, OrganisationStatus, Role
+
+# On SQLite and PostgreSQL: thousands of inserts under every constraint, idempotent on a second run.
+pytestmark = pytest.mark.both_databases
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 LOCALE_ZONES = {"en": {"Europe/Copenhagen"}, "da": {"Europe/Copenhagen"}, "nb": {"Europe/Oslo"},

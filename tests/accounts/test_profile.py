@@ -126,6 +126,7 @@ def test_change_email_requires_current_password(post_form, logged_in, outbox, us
     assert user_row(uid).email == "keep@example.org"
 
 
+@pytest.mark.both_databases
 def test_change_email_to_taken_address_looks_the_same(client, post_form, make_user, logged_in, outbox,
                                                       strip_tokens) -> None:
     # S05 on email change: same answer, nothing sent, nothing leaked.
@@ -155,6 +156,7 @@ def test_email_change_link_expires_and_dies_with_password_change(client, post_fo
     assert client.get(path).status_code == 400
 
 
+@pytest.mark.both_databases
 def test_email_change_confirm_when_address_taken_meanwhile(client, post_form, logged_in, make_user, link_in,
                                                           user_row) -> None:
     uid = logged_in("user", email_addr="mine@example.org")

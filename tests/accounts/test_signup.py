@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.db import db
 
 
+@pytest.mark.both_databases
 def test_signup_verify_through_smtp_then_login(signup_data, client, post_form, send_outbox, smtp_sink, user_row) -> None:
     response = post_form("/account/signup", signup_data(email="  Nora@Example.ORG "))
     assert response.status_code == 302
@@ -131,6 +132,7 @@ def test_password_64_characters_of_spaces_and_symbols_are_kept(signup_data, clie
     assert post_form("/account/login", {"email": "sp@example.org", "password": password}).status_code == 302
 
 
+@pytest.mark.both_databases
 def test_signup_with_existing_email_looks_the_same_and_warns_the_owner(signup_data, strip_tokens, 
         client, post_form, make_user, outbox, user_row) -> None:
     # S05: same redirect and same page; the owner gets a notice, no second account, no verify mail.

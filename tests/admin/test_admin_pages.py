@@ -124,6 +124,7 @@ def test_reject_needs_a_reason_and_tells_the_applicant(app, client, logged_in, p
     assert "We could not verify the organisation." in smtp_sink.text_of(mail)
 
 
+@pytest.mark.both_databases
 def test_status_filter_and_pages(client, logged_in, pending, make_org) -> None:
     make_org("Approved One")
     logged_in("admin")
@@ -139,6 +140,7 @@ def test_status_filter_and_pages(client, logged_in, pending, make_org) -> None:
     assert client.get("/admin/organisations?page=2").status_code == 404
 
 
+@pytest.mark.both_databases
 def test_user_search_escapes_wildcards(client, logged_in, make_user) -> None:
     # S31: LIKE wildcards in q are literal; the query is a bound parameter.
     make_user("percent@example.org", display_name="100% sure")
@@ -214,6 +216,7 @@ def test_grant_and_revoke_admin(app, client, logged_in, make_user, new_client) -
     assert "user.admin_revoked" in actions
 
 
+@pytest.mark.both_databases
 def test_audit_log_filters(app, client, logged_in, pending, make_user) -> None:
     other = make_user("o@example.org")
     logged_in("admin")

@@ -185,6 +185,7 @@ def small_limits(app: Flask) -> None:
 
 
 # ---------------------------------------------------------------- uploading
+@pytest.mark.both_databases
 def test_editor_attaches_a_pdf_a_png_and_a_docx(app, client, login, make_challenge) -> None:
     challenge = make_challenge("open")
     login(challenge["org"]["editor"])
@@ -293,6 +294,7 @@ def test_an_oversize_file_gets_413_with_a_friendly_page(app, client, login, make
     assert stored_files(app) == []
 
 
+@pytest.mark.both_databases
 def test_the_number_of_files_is_limited(app, client, login, make_challenge, small_limits) -> None:
     # S34: per-challenge file count.
     challenge = make_challenge("open")
@@ -309,6 +311,7 @@ def test_the_number_of_files_is_limited(app, client, login, make_challenge, smal
     assert 'name="attachment"' not in html
 
 
+@pytest.mark.both_databases
 def test_the_same_file_is_attached_once(app, client, login, make_challenge) -> None:
     challenge = make_challenge("open")
     login(challenge["org"]["editor"])
@@ -338,6 +341,7 @@ def test_a_truncated_upload_leaves_no_trace(app, client, login, make_challenge) 
     assert stored_files(app) == []
 
 
+@pytest.mark.both_databases
 def test_a_failed_commit_leaves_no_row_and_the_orphan_is_swept(app, client, login, make_challenge) -> None:
     # R05: the file is written, then the database refuses the commit: no row points anywhere, and
     # the content-addressed file is removed by the sweep once it is older than the grace period.

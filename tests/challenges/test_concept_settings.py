@@ -73,6 +73,7 @@ def count(app: Flask, model: Any, *where: Any) -> int:
 
 
 # ---------------------------------------------------------------- saving
+@pytest.mark.both_databases
 def test_settings_are_saved_and_shown_again(app: Flask, now: datetime, client: FlaskClient, make_org,
                                             login, post_form) -> None:
     org = make_org()

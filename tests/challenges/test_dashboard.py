@@ -66,6 +66,7 @@ def _add(app: Flask, *rows: Any) -> None:
         db.session.commit()
 
 
+@pytest.mark.both_databases
 def test_challenges_are_grouped_by_effective_state_with_counts(app: Flask, client, login, make_org, make_user,
                                                                make_challenge) -> None:
     org = make_org()
@@ -155,6 +156,7 @@ def _statements(app: Flask) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", _count)
 
 
+@pytest.mark.both_databases
 def test_the_number_of_queries_does_not_grow_with_the_challenges(app: Flask, client, login, make_org, make_user,
                                                                  make_challenge) -> None:
     org = make_org()

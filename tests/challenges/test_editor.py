@@ -126,6 +126,7 @@ def field_errors_of(html: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- the whole journey
+@pytest.mark.both_databases
 @pytest.mark.parametrize("role", ["owner", "editor"])
 def test_create_edit_rubric_preview_publish(role: str, app: Flask, client: FlaskClient, now: datetime,
                                             make_org: Callable[..., dict[str, Any]], login: Callable[..., Any],
@@ -376,6 +377,7 @@ def test_a_deadline_in_the_past_is_refused_on_edit(app: Flask, now: datetime, cl
     assert get_challenge(app, slug)["deadline_at"] == datetime(2027, 3, 1, 11, 0, tzinfo=UTC)
 
 
+@pytest.mark.both_databases
 def test_autumn_overlap_means_the_first_moment(app: Flask, now: datetime, make_org: Callable[..., dict[str, Any]],
                                               login: Callable[..., Any], create_draft: Callable[..., str]) -> None:
     org = make_org()
@@ -386,6 +388,7 @@ def test_autumn_overlap_means_the_first_moment(app: Flask, now: datetime, make_o
     assert get_challenge(app, slug)["deadline_at"] == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
 
 
+@pytest.mark.both_databases
 def test_timeline_in_another_zone(app: Flask, now: datetime, make_org: Callable[..., dict[str, Any]],
                                   login: Callable[..., Any], create_draft: Callable[..., str]) -> None:
     org = make_org()
@@ -857,6 +860,7 @@ def test_an_oversized_cover_is_refused_at_the_field(app: Flask, now: datetime, c
     assert count(app, Challenge, Challenge.organisation_id == org["id"]) == 0
 
 
+@pytest.mark.both_databases
 def test_tags_are_shared_rows(app: Flask, now: datetime, make_org: Callable[..., dict[str, Any]],
                               login: Callable[..., Any], create_draft: Callable[..., str]) -> None:
     org = make_org()

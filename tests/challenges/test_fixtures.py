@@ -8,6 +8,9 @@ from app.challenges.models import Challenge, ChallengeState
 from app.core.timeutil import utcnow
 from app.db import db
 
+# On SQLite and PostgreSQL: the fixtures every PostgreSQL test builds on.
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.mark.parametrize("state", [s.value for s in ChallengeState if s is not ChallengeState.CANCELLED])
 def test_make_challenge_state_is_effective(app, make_challenge, state) -> None:

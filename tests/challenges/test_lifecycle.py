@@ -50,6 +50,7 @@ def _follow(app: Flask, user_id: int, challenge_id: int) -> None:
 
 
 # ---------------------------------------------------------------- the table, both ways
+@pytest.mark.both_databases
 def test_every_pair_of_states_is_allowed_exactly_when_the_table_says(app: Flask, make_org, make_challenge) -> None:
     org = make_org()
     for frm, to in product(S, S):
@@ -108,6 +109,7 @@ def test_cancelling_needs_a_reason(app: Flask, make_challenge, reason: str | Non
 
 
 # ---------------------------------------------------------------- time-driven steps
+@pytest.mark.both_databases
 def test_time_driven_steps_happen_on_read_without_writing(app: Flask, make_challenge) -> None:
     made = make_challenge("scheduled")
     with app.app_context():
@@ -143,6 +145,7 @@ def _org_id(app: Flask, make_org: Callable[..., dict[str, Any]]) -> int:
     return existing if existing is not None else make_org()["id"]
 
 
+@pytest.mark.both_databases
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(timelines=_timelines, now=_moments)
 def test_state_clause_agrees_with_effective_state(app: Flask, make_org, timelines, now: datetime) -> None:
@@ -165,6 +168,7 @@ def test_state_clause_agrees_with_effective_state(app: Flask, make_org, timeline
 
 
 # ---------------------------------------------------------------- the periodic task
+@pytest.mark.both_databases
 def test_tick_records_due_steps_once_and_tells_followers_once(app: Flask, make_challenge, make_user,
                                                               smtp_sink, send_outbox) -> None:
     scheduled, running, draft = make_challenge("scheduled"), make_challenge("open"), make_challenge("draft")
@@ -283,6 +287,7 @@ def test_the_manage_page_offers_only_the_manual_steps(app: Flask, client, login,
         assert 'name="to" value="open"' not in html
 
 
+@pytest.mark.both_databases
 def test_a_refused_step_shows_the_page_with_409_and_changes_nothing(app: Flask, post_form, login,
                                                                     make_challenge) -> None:
     made = make_challenge("open")
@@ -307,6 +312,7 @@ def test_a_refused_step_shows_the_page_with_409_and_changes_nothing(app: Flask, 
     assert "Publish the challenge from its editor" in response.get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 def test_a_step_refused_after_the_clock_moved_changes_nothing(app: Flask, post_form, login, make_challenge) -> None:
     made = make_challenge("open")
     with app.app_context():
@@ -384,6 +390,7 @@ def test_judging_then_results_then_archive_and_followers_hear_of_the_results(
     assert subjects[0].startswith("Results published:")
 
 
+@pytest.mark.both_databases
 def test_the_manage_page_shows_history_links_and_waiting_questions(app: Flask, client, login, make_challenge,
                                                                    make_user) -> None:
     from app.challenges.models import Question

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -106,6 +107,7 @@ def test_the_demo_has_a_challenge_in_every_state_and_language(app: Flask) -> Non
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
+@pytest.mark.both_databases
 def test_loading_twice_adds_nothing_and_the_tick_finds_nothing_due(app: Flask) -> None:
     _load(app, "--if-empty")
     before = _counts(app)

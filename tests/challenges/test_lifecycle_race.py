@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app import create_app
@@ -11,6 +12,9 @@ from app.challenges import lifecycle
 from app.challenges.models import Challenge, ChallengeState, StateTransition
 from app.core.timeutil import utcnow
 from app.db import db
+
+# On SQLite and PostgreSQL: racing conditional UPDATE claims.
+pytestmark = pytest.mark.both_databases
 
 
 def test_racing_tickers_record_a_due_step_once(app, app_config, make_challenge) -> None:

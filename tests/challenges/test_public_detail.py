@@ -178,6 +178,7 @@ def test_markdown_is_rendered_and_cleaned(client, make_challenge) -> None:
     assert 'href="javascript:' not in html
 
 
+@pytest.mark.both_databases
 def test_published_questions_announcements_and_change_log(app, client, make_user, make_challenge) -> None:
     made = make_challenge("open")
     asker = make_user("asker@example.org", display_name="Asker Person")
@@ -226,6 +227,7 @@ def test_anonymous_visitors_are_asked_to_log_in_to_follow(app, client, make_chal
     assert follows_of(app) == 0
 
 
+@pytest.mark.both_databases
 def test_follow_and_unfollow_a_challenge_are_idempotent(app, make_user, make_challenge) -> None:
     made = make_challenge("open")
     uid = make_user("fan@example.org")
@@ -280,6 +282,7 @@ def test_nobody_follows_a_draft(app, make_user, make_challenge) -> None:
     assert follows_of(app) == 0
 
 
+@pytest.mark.both_databases
 def test_follow_and_unfollow_an_organisation(app, make_user, make_org, make_challenge) -> None:
     made = make_challenge("open")
     org = made["org"]

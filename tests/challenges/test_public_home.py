@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from public_helpers import client_as
 
 from app.core.timeutil import utcnow
@@ -12,6 +13,7 @@ from app.core.timeutil import utcnow
 CARD = re.compile(r'<h3><a href="/challenges/([^"]+)"')
 
 
+@pytest.mark.both_databases
 def test_home_lists_open_challenges_closing_soonest(client, make_org, make_challenge) -> None:
     org = make_org()
     made = [make_challenge("open", org=org, title=f"Open {i}", deadline_at=utcnow() + timedelta(days=10 - i))
@@ -35,6 +37,7 @@ def test_home_says_when_there_is_nothing(client) -> None:
     assert "Winners will be listed here." in html
 
 
+@pytest.mark.both_databases
 def test_home_lists_recent_results_newest_first(client, make_org, make_challenge) -> None:
     org = make_org()
     older = make_challenge("results", org=org, title="Older results", results_at=utcnow() - timedelta(days=30))
@@ -54,6 +57,7 @@ def test_main_navigation_links_to_challenges(client) -> None:
     assert '<a href="/challenges/">Challenges</a>' in nav
 
 
+@pytest.mark.both_databases
 def test_organisation_page_lists_its_public_challenges(app, make_org, make_challenge) -> None:
     org = make_org()
     open_ = make_challenge("open", org=org, title="Our open one")

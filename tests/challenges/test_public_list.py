@@ -59,6 +59,7 @@ def public_slugs(catalogue: dict[str, Any]) -> set[str]:
     return {v["slug"] for k, v in catalogue.items() if k not in ("orgs", "draft_dk", "pending_org")}
 
 
+@pytest.mark.both_databases
 def test_the_list_shows_every_public_challenge_and_no_draft(app, client, catalogue, make_user) -> None:
     # S17, S18: drafts and challenges of unapproved organisations never reach the list, whoever asks.
     expected = public_slugs(catalogue)
@@ -74,6 +75,7 @@ def test_the_list_shows_every_public_challenge_and_no_draft(app, client, catalog
         assert "Pending org challenge" not in page, who
 
 
+@pytest.mark.both_databases
 def test_a_tag_used_only_by_drafts_is_not_offered(client, catalogue) -> None:
     page = client.get("/challenges/").get_data(as_text=True)
     assert 'value="waste"' in page
@@ -81,6 +83,7 @@ def test_a_tag_used_only_by_drafts_is_not_offered(client, catalogue) -> None:
     assert client.get("/challenges/?tag=secret-topic").status_code == 400
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize(("query", "expected"), [
     ("status=open", {"open_dk", "open_no"}),
     ("status=scheduled", {"scheduled_se"}),
@@ -115,6 +118,7 @@ def test_each_filter_narrows_the_list(client, catalogue, query, expected) -> Non
     assert set(slugs_on(client, f"/challenges/?{query}")) == wanted
 
 
+@pytest.mark.both_databases
 def test_organisation_filter(client, catalogue) -> None:
     se = catalogue["orgs"]["se"]["slug"]
     assert set(slugs_on(client, f"/challenges/?organisation={se}")) == {
@@ -123,6 +127,7 @@ def test_organisation_filter(client, catalogue) -> None:
     assert client.get(f"/challenges/?organisation={catalogue['orgs']['pending']['slug']}").status_code == 400
 
 
+@pytest.mark.both_databases
 def test_sort_orders(client, catalogue) -> None:
     s = {k: v["slug"] for k, v in catalogue.items() if k != "orgs"}
     closing = slugs_on(client, "/challenges/")
@@ -138,6 +143,7 @@ def test_sort_orders(client, catalogue) -> None:
     assert slugs_on(client, "/challenges/?status=open&sort=prize") == [s["open_no"], s["open_dk"]]
 
 
+@pytest.mark.both_databases
 def test_pagination_is_stable_and_keeps_the_filters(app, client, make_org, make_challenge) -> None:
     org = make_org()
     made = [make_challenge("open", org=org, title=f"Numbered {i:02d}", deadline_at=utcnow() + timedelta(days=1 + i))
@@ -180,12 +186,14 @@ def test_bad_filter_shows_the_field_and_keeps_the_rest(client, catalogue) -> Non
     assert "Clear filters" in text
 
 
+@pytest.mark.both_databases
 def test_an_empty_result_says_so(client, catalogue) -> None:
     text = client.get("/challenges/?country=other").get_data(as_text=True)
     assert "0 challenges" in text
     assert "No challenges match these filters." in text
 
 
+@pytest.mark.both_databases
 def test_states_follow_the_clock_on_read_without_writing(app, client, make_challenge) -> None:
     # S24: scheduled -> open -> closed is computed from the clock on read; the GET writes nothing.
     now = utcnow().replace(microsecond=0)
@@ -225,6 +233,7 @@ def count_statements(app: Any, client: Any, url: str) -> int:
     return len(seen)
 
 
+@pytest.mark.both_databases
 def test_the_number_of_queries_does_not_grow_with_the_list(app, client, make_org, make_challenge) -> None:
     orgs = [make_org() for _ in range(3)]
 
@@ -244,6 +253,7 @@ def test_the_number_of_queries_does_not_grow_with_the_list(app, client, make_org
     assert many <= 8
 
 
+@pytest.mark.both_databases
 def test_a_page_past_the_end_says_how_many_there_are(client, catalogue) -> None:
     response = client.get("/challenges/?page=7")
     assert response.status_code == 400

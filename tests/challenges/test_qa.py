@@ -205,6 +205,7 @@ def test_a_question_of_another_challenge_is_not_found(app: Flask, post_form, log
 
 
 # ---------------------------------------------------------------- answering, merging, declining
+@pytest.mark.both_databases
 def test_an_answer_is_public_and_followers_get_it_in_their_language(
         app: Flask, client, post_form, login, make_user, make_challenge, smtp_sink, send_outbox) -> None:
     made = make_challenge("open")
@@ -264,6 +265,7 @@ def test_an_empty_answer_is_refused_at_the_field(app: Flask, post_form, login, m
     assert _questions(app, made["id"])[0].status == QuestionStatus.PENDING
 
 
+@pytest.mark.both_databases
 def test_declined_and_pending_questions_are_never_public(app: Flask, client, post_form, login, make_user,
                                                          make_challenge, smtp_sink, send_outbox) -> None:
     made = make_challenge("open")
@@ -300,6 +302,7 @@ def test_declined_and_pending_questions_are_never_public(app: Flask, client, pos
     assert _questions(app, made["id"])[0].status == QuestionStatus.DECLINED
 
 
+@pytest.mark.both_databases
 def test_a_merged_duplicate_points_to_its_question_and_its_asker_gets_the_answer(
         app: Flask, client, post_form, login, make_user, make_challenge, smtp_sink, send_outbox) -> None:
     made = make_challenge("open")

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from app.concepts.models import Concept, ConceptState
 from app.concepts.permissions import can_view_entry, is_team_member, public_level
 from app.core.timeutil import clock, utcnow
 from app.db import db
+
+# On SQLite and PostgreSQL: the fixtures every PostgreSQL test builds on.
+pytestmark = pytest.mark.both_databases
 
 
 def test_make_concept_submitted_with_team(app, make_concept, make_challenge):

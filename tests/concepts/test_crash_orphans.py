@@ -19,6 +19,9 @@ from app.core.sweep import sweep_uploads
 from app.core.timeutil import clock, utcnow
 from app.db import db
 
+# On SQLite and PostgreSQL: a rolled-back transaction and the sweep's query over file columns.
+pytestmark = pytest.mark.both_databases
+
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 CRASH_PDF = PDF.replace(b"Catalog", b"Catalog /Crash true")
 

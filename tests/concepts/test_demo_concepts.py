@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -131,6 +132,7 @@ def test_the_demo_has_forty_real_concepts_that_keep_the_rules(app: Flask) -> Non
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
+@pytest.mark.both_databases
 def test_loading_twice_adds_no_concepts(app: Flask) -> None:
     _load(app, "--if-empty")
     before = _counts(app)

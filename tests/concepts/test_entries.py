@@ -141,6 +141,7 @@ def test_s17_matrix(app, client, login, post_form, make_user, make_org, scenario
         assert concept.is_ineligible is (role == "staff after")
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize("role", ["staff after", "admin"])
 def test_drafts_and_withdrawn_concepts_are_never_shown(app, client, login, make_user, make_org, scenario,
                                                        role) -> None:
@@ -172,6 +173,7 @@ def test_another_challenges_concept_is_404(app, client, login, make_challenge, m
     assert client.get(f"{entries_url(scenario['challenge'])}/{other['id']}").status_code == 404
 
 
+@pytest.mark.both_databases
 def test_counts_only_before_the_deadline(client, login, scenario) -> None:
     # Issue 5: "before the deadline ... the organisation sees counts only".
     login(scenario["challenge"]["org"]["owner"])
@@ -184,6 +186,7 @@ def test_counts_only_before_the_deadline(client, login, scenario) -> None:
     assert "not readable yet" in html
 
 
+@pytest.mark.both_databases
 def test_the_list_shows_the_counting_version(app, client, login, scenario) -> None:
     # The organisers see the frozen version, never the live draft (edited after reopening).
     with app.app_context():
@@ -265,6 +268,7 @@ def _titles(html: str) -> list[str]:
     return re.findall(r'<th scope="row"><a [^>]*>([^<]+)</a></th>', html)
 
 
+@pytest.mark.both_databases
 def test_filters(app, client, login, many) -> None:
     after_deadline(app, many["challenge"])
     login(many["challenge"]["org"]["owner"])
@@ -295,6 +299,7 @@ def test_unknown_filter_values_are_400(app, client, login, many, query) -> None:
     assert "There is a problem" in response.get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize(("page", "status"), [("abc", 400), ("0", 400), ("99", 404)])
 def test_bad_page_numbers(app, client, login, many, page, status) -> None:
     after_deadline(app, many["challenge"])
@@ -303,6 +308,7 @@ def test_bad_page_numbers(app, client, login, many, page, status) -> None:
 
 
 # ---------------------------------------------------------------- R03: an extension hides the entry
+@pytest.mark.both_databases
 def test_an_entry_with_a_running_extension_is_hidden_until_it_passes(app, client, login, make_concept,
                                                                      scenario) -> None:
     s = scenario
@@ -495,6 +501,7 @@ def test_no_extension_once_judging_started(app, client, login, post_form, make_c
 
 
 # ---------------------------------------------------------------- dashboard and manage page counts
+@pytest.mark.both_databases
 def test_dashboard_and_manage_page_counts(app, client, login, make_challenge, make_concept, scenario) -> None:
     s = scenario
     make_concept("submitted", challenge=s["challenge"])
@@ -563,6 +570,7 @@ def test_the_cover_of_the_counting_version(app, client, login, make_user, scenar
     assert "no-store" in response.headers["Cache-Control"]
 
 
+@pytest.mark.both_databases
 def test_pages_of_entries(app, client, login, make_challenge, make_concept, monkeypatch) -> None:
     import app.concepts.views.entries as views
 
@@ -597,6 +605,7 @@ def test_the_entry_says_whether_each_member_fits_the_eligibility(app, client, lo
     assert html.count("No: the profile does not match who may enter") == 1
 
 
+@pytest.mark.both_databases
 def test_the_grace_period_keeps_entries_closed(app, client, login, scenario) -> None:
     # R03: during the grace period teams may still write, so organisers still see counts only.
     app.config["SUBMISSION_GRACE_SECONDS"] = 60

@@ -61,6 +61,7 @@ def _rows(data: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
+@pytest.mark.both_databases
 def test_csv_has_one_row_per_entry_and_neutralises_formulas(app, client, login, exported) -> None:
     login(exported["challenge"]["org"]["owner"])
     response = _download(client, entries_url(exported["challenge"]) + ".csv")
@@ -109,6 +110,7 @@ def test_every_dangerous_lead_character_is_prefixed(lead) -> None:
     assert rows[2]["title"] == "plain"
 
 
+@pytest.mark.both_databases
 def test_zip_holds_the_csv_files_and_text(app, client, login, exported) -> None:
     login(exported["challenge"]["org"]["editor"])
     response = client.get(entries_url(exported["challenge"]) + ".zip")

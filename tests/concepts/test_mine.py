@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, update
 
 from app.concepts.models import Concept, ConceptMember, ConceptState, MemberRole, TeamInvitation
@@ -66,6 +67,7 @@ def test_empty_state_links_to_open_challenges(client, logged_in) -> None:
     assert 'href="/my/concepts"' in html  # the nav link for signed-in users
 
 
+@pytest.mark.both_databases
 def test_concepts_are_grouped_by_state(app, client, logged_in, make_concept, make_challenge) -> None:
     uid = logged_in("user")
     draft = make_concept("draft")
@@ -106,6 +108,7 @@ def test_a_draft_that_missed_the_deadline_says_so(app, client, logged_in, make_c
                                                           "drafts")
 
 
+@pytest.mark.both_databases
 def test_only_the_users_own_concepts_are_listed(app, client, logged_in, make_concept) -> None:
     # S17: another team's drafts, submissions and withdrawn concepts never appear, not even their titles.
     uid = logged_in("user")
@@ -119,6 +122,7 @@ def test_only_the_users_own_concepts_are_listed(app, client, logged_in, make_con
         assert f"C-{other['id']}<" not in html
 
 
+@pytest.mark.both_databases
 def test_another_user_sees_none_of_them(app, client, logged_in, make_concept) -> None:
     # S17: the owner's concepts are not on a stranger's page.
     concept = make_concept("draft")
@@ -128,6 +132,7 @@ def test_another_user_sees_none_of_them(app, client, logged_in, make_concept) ->
     assert "You have no concepts yet." in html
 
 
+@pytest.mark.both_databases
 def test_pending_invitations_are_listed_first(app, client, logged_in, make_concept) -> None:
     email = f"invitee-{uuid.uuid4().hex[:6]}@example.org"
     logged_in("user", email_addr=email)
@@ -165,6 +170,7 @@ def _count_statements(app):
         event.remove(engine, "before_cursor_execute", _before)
 
 
+@pytest.mark.both_databases
 def test_query_count_is_flat(app, client, logged_in, make_concept, make_challenge) -> None:
     # P-style check: one query per kind of thing, not per concept.
     email = f"many-{uuid.uuid4().hex[:6]}@example.org"

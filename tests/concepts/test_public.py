@@ -100,6 +100,7 @@ def urls(concept: dict[str, Any]) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------- what is shown
+@pytest.mark.both_databases
 def test_an_open_licence_publishes_the_whole_counting_version(app: Flask, client: FlaskClient, results_challenge,
                                                              make_concept, add_file) -> None:
     challenge = results_challenge()
@@ -135,6 +136,7 @@ def test_an_open_licence_publishes_the_whole_counting_version(app: Flask, client
     assert fetch(client, f"{page_url}/files/{stored['id']}/other.pdf").status_code == 302
 
 
+@pytest.mark.both_databases
 def test_the_counting_version_is_shown_not_the_draft(app: Flask, client: FlaskClient, results_challenge,
                                                      make_concept) -> None:
     concept = make_concept("submitted", challenge=results_challenge())
@@ -148,6 +150,7 @@ def test_the_counting_version_is_shown_not_the_draft(app: Flask, client: FlaskCl
         assert "Secret draft words" not in page
 
 
+@pytest.mark.both_databases
 def test_all_rights_reserved_shows_the_summary_only(app: Flask, client: FlaskClient, results_challenge,
                                                     make_concept, add_file) -> None:
     concept = make_concept("submitted", challenge=results_challenge(), licence="reserved-summary",
@@ -166,6 +169,7 @@ def test_all_rights_reserved_shows_the_summary_only(app: Flask, client: FlaskCli
     assert client.get(f"{page_url}/cover").status_code == 404
 
 
+@pytest.mark.both_databases
 def test_p08_no_email_ever_and_names_only_with_consent(app: Flask, client: FlaskClient, results_challenge,
                                                        make_concept) -> None:
     # P08: a marker sweep of every anonymous page that shows the concept.
@@ -191,6 +195,7 @@ def test_p08_no_email_ever_and_names_only_with_consent(app: Flask, client: Flask
                 assert name not in page
 
 
+@pytest.mark.both_databases
 def test_a_member_who_withdraws_consent_is_no_longer_named(app: Flask, client: FlaskClient, results_challenge,
                                                            make_concept) -> None:
     concept = make_concept("submitted", challenge=results_challenge(), members=2)
@@ -204,6 +209,7 @@ def test_a_member_who_withdraws_consent_is_no_longer_named(app: Flask, client: F
 
 
 # ---------------------------------------------------------------- what is not (S17: 404, never a hint)
+@pytest.mark.both_databases
 @pytest.mark.parametrize("state", ["open", "closed", "judging"])
 def test_before_results_nothing_is_public(app: Flask, client: FlaskClient, results_challenge, make_concept,
                                           add_file, state: str) -> None:
@@ -215,6 +221,7 @@ def test_before_results_nothing_is_public(app: Flask, client: FlaskClient, resul
         assert fetch(client, url).status_code == 404, url
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize("case", ["ineligible", "withdrawn", "never-submitted", "other-challenge"])
 def test_concepts_that_are_not_public_are_404(app: Flask, client: FlaskClient, results_challenge, make_concept,
                                               case: str) -> None:
@@ -242,6 +249,7 @@ def test_unknown_and_draft_challenges_are_404(client: FlaskClient, make_challeng
     assert client.get(f"/challenges/{draft['slug']}/concepts").status_code == 404
 
 
+@pytest.mark.both_databases
 def test_an_unapproved_organisation_publishes_nothing(app: Flask, client: FlaskClient, make_org, make_challenge,
                                                       make_concept) -> None:
     org = make_org()
@@ -257,6 +265,7 @@ def test_an_unapproved_organisation_publishes_nothing(app: Flask, client: FlaskC
     assert client.get(page_url).status_code == 404
 
 
+@pytest.mark.both_databases
 def test_winners_setting_waits_for_judging(app: Flask, client: FlaskClient, results_challenge, make_concept) -> None:
     concept = make_concept("submitted", challenge=results_challenge("winners"))
     list_url, page_url = urls(concept)
@@ -267,6 +276,7 @@ def test_winners_setting_waits_for_judging(app: Flask, client: FlaskClient, resu
     assert client.get(page_url).status_code == 404
 
 
+@pytest.mark.both_databases
 def test_none_setting_publishes_nothing(app: Flask, client: FlaskClient, results_challenge, make_concept) -> None:
     concept = make_concept("submitted", challenge=results_challenge("none"))
     list_url, page_url = urls(concept)
@@ -276,6 +286,7 @@ def test_none_setting_publishes_nothing(app: Flask, client: FlaskClient, results
     assert client.get(page_url).status_code == 404
 
 
+@pytest.mark.both_databases
 def test_the_challenge_page_links_to_published_concepts(client: FlaskClient, results_challenge,
                                                         make_challenge) -> None:
     done = results_challenge()
@@ -340,6 +351,7 @@ def count_queries(app: Flask) -> Iterator[Callable[[], int]]:
     event.remove(engine, "before_cursor_execute", _count)
 
 
+@pytest.mark.both_databases
 def test_the_list_has_no_n_plus_one(app: Flask, client: FlaskClient, results_challenge, make_concept,
                                     count_queries) -> None:
     small, large = results_challenge(), results_challenge()
@@ -357,6 +369,7 @@ def test_the_list_has_no_n_plus_one(app: Flask, client: FlaskClient, results_cha
     assert many == few, (few, many)
 
 
+@pytest.mark.both_databases
 def test_archived_challenges_keep_their_published_concepts(client: FlaskClient, results_challenge,
                                                            make_concept) -> None:
     concept = make_concept("submitted", challenge=results_challenge(state="archived"))
@@ -397,6 +410,7 @@ def test_the_cover_is_public_with_the_whole_concept_only(app: Flask, client: Fla
     assert client.get(f"{reserved_url}/cover").status_code == 404
 
 
+@pytest.mark.both_databases
 def test_the_list_is_paginated_with_strict_page_numbers(app: Flask, client: FlaskClient, results_challenge,
                                                         make_concept, monkeypatch) -> None:
     """A challenge with many concepts shows them a page at a time, in title order; a bad page

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from babel.dates import format_datetime
 from flask import Flask
 from flask.testing import FlaskClient
@@ -16,6 +17,9 @@ from app.challenges.models import Challenge, StateTransition
 from app.concepts.models import Concept
 from app.core.timeutil import utcnow
 from app.db import db
+
+# On SQLite and PostgreSQL: max(extension_until) against the clock in SQL.
+pytestmark = pytest.mark.both_databases
 
 
 def state_of(app: Flask, challenge_id: int) -> str:

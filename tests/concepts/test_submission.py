@@ -99,6 +99,7 @@ def _concept(app, concept_id: int) -> Concept:
 
 
 # ---------------------------------------------------------------- the whole flow
+@pytest.mark.both_databases
 def test_submit_flow_freezes_a_version_and_mails_every_member_a_receipt(
         app, client, login, make_concept, smtp_sink, send_outbox) -> None:
     when = datetime(2026, 11, 23, 15, 4, 5, tzinfo=UTC)
@@ -199,6 +200,7 @@ def test_the_receipt_file_downloads_with_safe_headers(app, client, login, make_c
 
 
 # ---------------------------------------------------------------- R04 idempotent
+@pytest.mark.both_databases
 def test_the_same_form_posted_twice_makes_one_version_and_one_receipt(app, client, login, make_concept) -> None:
     made = make_concept("draft", members=2)
     login(made["owner"])
@@ -285,6 +287,7 @@ def test_extra_fields_are_ignored(app, client, login, make_concept) -> None:  # 
     assert concept.owner_id == made["owner_id"]
 
 
+@pytest.mark.both_databases
 def test_a_stale_form_is_refused_after_the_draft_changed(app, client, login, make_concept) -> None:
     made = make_concept("draft")
     login(made["owner"])
@@ -405,6 +408,7 @@ def test_no_submit_withdraw_or_reopen_after_the_deadline(app, client, login, mak
 
 
 # ---------------------------------------------------------------- reopen, withdraw, restore
+@pytest.mark.both_databases
 def test_reopen_keeps_the_counting_version_and_a_resubmit_adds_version_2(app, client, login, make_concept) -> None:
     made = make_concept("draft")
     login(made["owner"])
@@ -457,6 +461,7 @@ def test_withdraw_needs_confirmation_then_mails_the_team_and_restore_brings_it_b
     assert concept.is_entered
 
 
+@pytest.mark.both_databases
 def test_restore_is_refused_when_a_member_joined_another_concept(app, client, login, make_concept) -> None:
     made = make_concept("withdrawn", members=2)
     other = make_concept("draft", challenge=made["challenge"], members=[f"x-{made['members'][1]}"])
@@ -492,6 +497,7 @@ def test_a_teammate_sees_the_overview_and_can_submit(app, client, login, make_co
     assert _versions(app, made["id"])[0].submitted_by_id == made["member_ids"][1]
 
 
+@pytest.mark.both_databases
 def test_the_unique_constraint_backstop_returns_the_first_receipt(app, client, login, make_concept,
                                                                   monkeypatch) -> None:  # S22, R04
     # Two requests that both passed the "already submitted?" check (the race the lock prevents):

@@ -9,11 +9,15 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import pytest
 from sqlalchemy import func, select
 
 from app.concepts.models import Concept, ConceptState, ConceptVersion
 from app.db import db
 from app.mail.models import OutboxMessage
+
+# On SQLite and PostgreSQL: locking and the unique-constraint backstop under concurrency.
+pytestmark = pytest.mark.both_databases
 
 PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from app.challenges.models import Challenge, ChallengeAttachment
@@ -43,6 +44,7 @@ def exists(app: Flask, digest: str) -> bool:
     return document_path(app.config["UPLOAD_DIR"], digest).is_file()
 
 
+@pytest.mark.both_databases
 def test_referenced_files_stay_and_old_orphans_go(app: Flask, make_concept: Any) -> None:  # R05
     old = timedelta(days=3)
     made = make_concept("submitted")

@@ -96,6 +96,7 @@ def setup(app, make_concept, make_challenge):
 
 
 # ---------------------------------------------------------------- the journey
+@pytest.mark.both_databases
 def test_invite_by_email_then_sign_up_and_accept(app, setup, smtp_sink, send_outbox, make_user) -> None:
     made = setup()
     cid = made["id"]
@@ -155,6 +156,7 @@ def test_invite_by_email_then_sign_up_and_accept(app, setup, smtp_sink, send_out
     assert {"team_invitation.created", "team_invitation.accepted", "concept_member.joined"} <= set(actions(app))
 
 
+@pytest.mark.both_databases
 def test_team_page_shows_roles_places_and_pending_invitations(app, setup) -> None:
     made = setup(members=2)
     invite(made["lead"], made["id"], "pending@example.org")
@@ -174,6 +176,7 @@ def test_team_page_shows_roles_places_and_pending_invitations(app, setup) -> Non
 
 
 # ---------------------------------------------------------------- links that no longer work
+@pytest.mark.both_databases
 def test_expired_revoked_declined_and_unknown_links(app, setup, make_user) -> None:
     made = setup()
     cid = made["id"]
@@ -250,6 +253,7 @@ def test_unverified_invitee_is_asked_to_confirm_first(app, setup, make_user) -> 
 
 
 # ---------------------------------------------------------------- limits
+@pytest.mark.both_databases
 def test_team_size_at_invite_and_resending(app, setup, smtp_sink, send_outbox) -> None:
     made = setup(max_team_size=2)
     cid = made["id"]
@@ -281,6 +285,7 @@ def test_individual_challenges_have_no_team(app, setup) -> None:
     assert "individuals" in response.get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 def test_team_size_at_accept(app, setup, make_user) -> None:
     made = setup(max_team_size=2)
     a, b = email(), email()
@@ -297,6 +302,7 @@ def test_team_size_at_accept(app, setup, make_user) -> None:
     assert set(members_of(app, made["id"])) == {made["owner"], a}
 
 
+@pytest.mark.both_databases
 def test_one_concept_per_person_and_challenge(app, setup, make_concept) -> None:
     made = setup()
     other = make_concept("draft", challenge=made["challenge"])
@@ -308,6 +314,7 @@ def test_one_concept_per_person_and_challenge(app, setup, make_concept) -> None:
     assert other["owner"] not in members_of(app, made["id"])
 
 
+@pytest.mark.both_databases
 def test_more_concepts_per_person_when_the_challenge_allows(app, setup, make_concept) -> None:
     made = setup(allow_multiple_concepts=True)
     other = make_concept("draft", challenge=made["challenge"])

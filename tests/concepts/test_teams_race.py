@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -21,6 +22,9 @@ from app.concepts.models import Concept, ConceptMember, TeamInvitation
 from app.core.timeutil import utcnow
 from app.db import db
 from app.organisations.services import token_hash
+
+# On SQLite and PostgreSQL: row locks and counts under concurrency.
+pytestmark = pytest.mark.both_databases
 
 PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

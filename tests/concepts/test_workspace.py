@@ -80,6 +80,7 @@ def as_member(login: Callable[..., Any], make_concept: Callable[..., dict[str, A
 
 
 # ---------------------------------------------------------------- start
+@pytest.mark.both_databases
 def test_start_on_an_open_challenge_makes_a_private_draft(app: Flask, client: FlaskClient, make_challenge: Any,
                                                         make_user: Any, login: Any, post_form: Any) -> None:
     challenge = make_challenge("open", language="da")
@@ -158,6 +159,7 @@ def test_organisation_staff_cannot_start(make_challenge: Any, login: Any, post_f
     assert "Start a concept" not in client.get(f"/challenges/{challenge['slug']}").get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 def test_second_concept_refused_unless_allowed(app: Flask, make_challenge: Any, logged_in: Any,
                                                post_form: Any) -> None:
     one = make_challenge("open")
@@ -336,6 +338,7 @@ def test_autosave_saves_and_answers_json(app: Flask, client: FlaskClient, as_mem
     assert "Not saved" in bad.get_json()["message"]
 
 
+@pytest.mark.both_databases
 def test_two_tabs_never_overwrite_each_other(app: Flask, client: FlaskClient, as_member: Any,
                                              post_form: Any) -> None:
     info = as_member()
@@ -359,6 +362,7 @@ def test_two_tabs_never_overwrite_each_other(app: Flask, client: FlaskClient, as
     assert load(app, info["id"]).body_md == "Text from tab B"
 
 
+@pytest.mark.both_databases
 def test_own_autosave_in_flight_is_no_conflict(app: Flask, client: FlaskClient, as_member: Any,
                                                post_form: Any) -> None:
     # The page's autosave (or a file upload) lands just before the form it came from is sent: the
@@ -573,6 +577,7 @@ def test_too_big_file_is_413_with_the_text_kept(app: Flask, make_challenge: Any,
     assert load(app, info["id"]).attachments == []
 
 
+@pytest.mark.both_databases
 def test_file_count_limit_and_duplicates(app: Flask, make_challenge: Any, make_concept: Any, login: Any,
                                          post_form: Any, post_multi: Any) -> None:
     info = make_concept(challenge=make_challenge("open", max_concept_files=2))

@@ -11,11 +11,15 @@ import threading
 from collections import Counter
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.concepts.models import Concept, ConceptMember
 from app.db import db
+
+# On SQLite and PostgreSQL: row locks under concurrency.
+pytestmark = pytest.mark.both_databases
 
 PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

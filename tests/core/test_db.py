@@ -61,6 +61,7 @@ def test_concurrent_read_then_write_transactions_never_see_locked(tmp_path: Path
     engine.dispose()
 
 
+@pytest.mark.both_databases
 def test_timestamps_come_back_aware_utc(app, make_user) -> None:
     from app.accounts.models import User
 
@@ -72,6 +73,7 @@ def test_timestamps_come_back_aware_utc(app, make_user) -> None:
         assert abs((datetime.now(UTC) - user.created_at).total_seconds()) < 120
 
 
+@pytest.mark.both_databases
 def test_the_next_test_starts_from_an_empty_database_with_ids_from_one(app, database, make_user) -> None:
     # The harness's isolation: whatever a test wrote, the next one sees an empty database whose ids
     # start at 1 (on PostgreSQL the `app` fixture's reset after each test; on SQLite a fresh copy

@@ -150,6 +150,7 @@ def _add_outbox(app: Flask, age: timedelta, status: OutboxStatus = OutboxStatus.
         db.session.commit()
 
 
+@pytest.mark.both_databases
 def test_healthz_is_degraded_by_old_pending_mail(app, client) -> None:
     # R13: mail stuck for more than an hour: still serving (200), but a monitor can see it.
     _add_outbox(app, timedelta(minutes=5))

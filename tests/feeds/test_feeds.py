@@ -76,6 +76,7 @@ def test_the_atom_feed_lists_published_challenges_and_never_a_draft(app, make_us
     assert "Pending organisation" not in raw
 
 
+@pytest.mark.both_databases
 def test_atom_entries_have_stable_ids_links_dates_and_summaries(app, client, world) -> None:
     first = parse_atom(client.get("/feeds/challenges.atom"))
     entry = next(e for e in first.entries if e.title == "Open bins")
@@ -94,6 +95,7 @@ def test_atom_entries_have_stable_ids_links_dates_and_summaries(app, client, wor
     assert [e.id for e in again.entries] == [e.id for e in first.entries]  # ids do not move
 
 
+@pytest.mark.both_databases
 def test_organisation_and_topic_feeds(client, world) -> None:
     org = parse_atom(client.get(f"/feeds/organisations/{world['org']['slug']}.atom"))
     assert [e.title for e in org.entries] == ["Soon buses", "Open bins"]
@@ -152,6 +154,7 @@ def test_the_deadline_calendar_has_public_deadlines_only(app, make_user, world, 
     assert str(found["Deadline: Cancelled parks"]["STATUS"]) == "CANCELLED"
 
 
+@pytest.mark.both_databases
 def test_a_challenge_calendar_has_its_dates_with_the_same_uids(client, world) -> None:
     slug = world["open"]["slug"]
     cal = parse_ics(client.get(f"/challenges/{slug}/calendar.ics"))

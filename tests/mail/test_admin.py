@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -50,6 +51,7 @@ def test_non_admins_are_refused(app: Flask, client: FlaskClient, logged_in: Call
     assert _audit_events(app) == []
 
 
+@pytest.mark.both_databases
 def test_admin_sees_counts_and_failures_and_retry_is_audited(
         app: Flask, client: FlaskClient, logged_in: Callable[..., int], csrf: Callable[[str], str],
         queue: Callable[..., int], row: Callable[[int], OutboxMessage], send_outbox: Callable[[], int],
@@ -97,6 +99,7 @@ def test_admin_sees_counts_and_failures_and_retry_is_audited(
     assert len(smtp_sink.to("bounce@example.org")) == 1
 
 
+@pytest.mark.both_databases
 def test_only_failed_messages_can_be_retried(app: Flask, client: FlaskClient, logged_in: Callable[..., int],
                                              csrf: Callable[[str], str], queue: Callable[..., int],
                                              row: Callable[[int], OutboxMessage]) -> None:

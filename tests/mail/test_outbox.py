@@ -34,6 +34,7 @@ def test_backoff_doubles_from_one_minute_and_stops_at_an_hour() -> None:
     assert backoff(1000) == timedelta(hours=1)
 
 
+@pytest.mark.both_databases
 def test_smtp_down_keeps_mail_pending_then_it_is_sent_once_when_smtp_is_back(
         app: Flask, queue: Callable[..., int], row: Callable[[int], OutboxMessage], send_outbox: Callable[[], int],
         smtp_sink: Any, closed_port: int) -> None:
@@ -89,6 +90,7 @@ def test_smtp_down_keeps_mail_pending_then_it_is_sent_once_when_smtp_is_back(
     assert '<html lang="en">' in html.get_content()
 
 
+@pytest.mark.both_databases
 def test_gives_up_after_max_attempts(app: Flask, queue: Callable[..., int], row: Callable[[int], OutboxMessage],
                                      send_outbox: Callable[[], int], closed_port: int) -> None:
     # R10: temporary failures are retried MAIL_MAX_ATTEMPTS times, then the row is failed for an admin to see.
@@ -109,6 +111,7 @@ def test_gives_up_after_max_attempts(app: Flask, queue: Callable[..., int], row:
     assert row(message_id).attempts == 3
 
 
+@pytest.mark.both_databases
 def test_permanent_rejection_fails_at_once(app: Flask, queue: Callable[..., int],
                                            row: Callable[[int], OutboxMessage], send_outbox: Callable[[], int],
                                            smtp_rejecting: Any) -> None:
@@ -128,6 +131,7 @@ def test_permanent_rejection_fails_at_once(app: Flask, queue: Callable[..., int]
     assert smtp_rejecting.delivered == 0
 
 
+@pytest.mark.both_databases
 def test_temporary_rejection_is_retried(app: Flask, queue: Callable[..., int],
                                         row: Callable[[int], OutboxMessage], send_outbox: Callable[[], int],
                                         smtp_busy: Any, smtp_sink: Any) -> None:
@@ -146,6 +150,7 @@ def test_temporary_rejection_is_retried(app: Flask, queue: Callable[..., int],
     assert len(smtp_sink.to("busy@example.org")) == 1
 
 
+@pytest.mark.both_databases
 def test_one_connection_failure_stops_the_batch(app: Flask, queue: Callable[..., int],
                                                 send_outbox: Callable[[], int], closed_port: int) -> None:
     # With SMTP down, the sender does not wait for a timeout once per message: one try per batch.
@@ -199,6 +204,7 @@ def test_last_error_and_logs_never_hold_the_smtp_password(
     assert secret not in caplog.text
 
 
+@pytest.mark.both_databases
 def test_two_senders_racing_deliver_every_message_exactly_once(
         app: Flask, app_config: dict[str, Any], queue: Callable[..., int], smtp_sink: Any) -> None:
     # R10: two processes (here two apps with their own engines on the same database, each in its own
@@ -233,6 +239,7 @@ def test_two_senders_racing_deliver_every_message_exactly_once(
     assert _count(app, OutboxMessage.attempts != 1) == 0
 
 
+@pytest.mark.both_databases
 def test_a_live_claim_is_respected_and_an_expired_one_taken_over(
         app: Flask, queue: Callable[..., int], row: Callable[[int], OutboxMessage],
         send_outbox: Callable[[], int], smtp_sink: Any) -> None:
@@ -253,6 +260,7 @@ def test_a_live_claim_is_respected_and_an_expired_one_taken_over(
     assert len(smtp_sink.to("lease@example.org")) == 1
 
 
+@pytest.mark.both_databases
 def test_a_rollback_cancels_the_mail(app: Flask, send_outbox: Callable[[], int], smtp_sink: Any) -> None:
     # R10: the mail is part of the caller's transaction.
     with app.app_context():

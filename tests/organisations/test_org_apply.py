@@ -68,6 +68,7 @@ def test_time_zone_defaults_by_country_and_can_be_chosen(app, client, logged_in)
                      "odense-kommune": "Europe/Copenhagen", "helsinki": "Europe/Helsinki"}
 
 
+@pytest.mark.both_databases
 def test_slugs_are_unique_and_never_shadow_routes(app, client, logged_in) -> None:
     logged_in("user")
     for _ in range(3):

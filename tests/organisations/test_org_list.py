@@ -17,6 +17,7 @@ def many(app, make_org, make_user):
     make_org("Hidden rejected", owners=[owner], status="rejected")
 
 
+@pytest.mark.both_databases
 def test_list_shows_approved_only_with_pagination(client, many) -> None:
     first = client.get("/organisations/")
     assert first.status_code == 200
@@ -30,6 +31,7 @@ def test_list_shows_approved_only_with_pagination(client, many) -> None:
     assert 'rel="prev"' in second
 
 
+@pytest.mark.both_databases
 def test_filters(client, many) -> None:
     html = client.get("/organisations/?country=NO").get_data(as_text=True)
     assert "Bergen kommune" in html
@@ -53,6 +55,7 @@ def test_bad_parameters_are_400(client, many, query) -> None:
     assert "Bad request" in response.get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 def test_page_past_the_end_is_404(client, many) -> None:
     assert client.get("/organisations/?page=2").status_code == 200
     assert client.get("/organisations/?page=3").status_code == 404

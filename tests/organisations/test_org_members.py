@@ -50,6 +50,7 @@ def _invitation_link(smtp_sink, send_outbox, email: str) -> str:
     return re.sub(r"^https?://[^/]+", "", link)
 
 
+@pytest.mark.both_databases
 def test_last_owner_can_be_neither_removed_nor_demoted(app, client, owned, db_state) -> None:
     own_id = _membership_id(app, owned["id"], owned["owner"])
     token = csrf_of(client, owned["members"])
@@ -63,6 +64,7 @@ def test_last_owner_can_be_neither_removed_nor_demoted(app, client, owned, db_st
     assert db_state() == before
 
 
+@pytest.mark.both_databases
 def test_with_two_owners_one_may_step_down_and_then_is_the_last(app, client, owned, make_user) -> None:
     from app.organisations.models import Membership
 
@@ -135,6 +137,7 @@ def test_invite_validation_and_existing_members(app, client, owned) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.both_databases
 def test_reinviting_replaces_the_pending_invitation(app, client, owned, smtp_sink, send_outbox, make_user,
                                                     new_client) -> None:
     assert _invite(client, owned, "twice@example.org").status_code == 302
@@ -226,6 +229,7 @@ def test_unverified_invitee_must_confirm_first(app, client, owned, smtp_sink, se
     assert "fresh@example.org" not in _memberships(app, owned["id"])
 
 
+@pytest.mark.both_databases
 def test_used_invitation_cannot_be_reused_by_anyone_else(app, client, owned, smtp_sink, send_outbox,
                                                          make_user, new_client) -> None:
     assert _invite(client, owned, "first@example.org").status_code == 302

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from app.demo import load_demo
 
 
@@ -10,6 +12,7 @@ def _text(response) -> str:
     return response.get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 def test_home_lists_approved_organisations_only(app, client) -> None:
     with app.app_context():
         load_demo()
