@@ -7,11 +7,12 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install translations compile-translations lint bench clean-db help
+.PHONY: run test test-fast install translations compile-translations lint bench clean-db help
 
 help:
 	@echo "make run           install, migrate, load demo data into an empty database, serve on http://$(HOST):$(PORT)"
 	@echo "make test          the whole suite (SQLite, PostgreSQL when it answers, browser when Chromium is installed)"
+	@echo "make test-fast     the inner loop: SQLite only, no browser (PostgreSQL and browser tests deselected)"
 	@echo "make translations  extract, update and compile the message catalogs"
 	@echo "make lint          ruff"
 	@echo "make bench         bench/pages.py"
@@ -48,6 +49,11 @@ run: compile-translations
 
 test: compile-translations
 	$(BIN)/pytest -n 2 -p no:cacheprovider
+
+# Tests marked both_databases run on SQLite here; their PostgreSQL variants (marker `postgres`)
+# and the browser tests wait for `make test`. Extra arguments: make test-fast ARGS="tests/concepts -x".
+test-fast: compile-translations
+	$(BIN)/pytest -n 2 -p no:cacheprovider -m "not postgres and not browser" $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,75 @@
+"""The suite's own rule (issue 9, part 7; tests/conftest.py): a test runs on PostgreSQL as well as
+SQLite when it is marked both_databases, and only then. These checks keep the PostgreSQL pass from
+quietly emptying: markers dropped from the modules that are about the database, or a selection under
+CI=true that runs nothing on PostgreSQL."""
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+MARK = "both_databases"
+# Every test in these modules is about the database itself: the migrations, and races that only
+# locks and constraints settle. They must run on both backends whatever else changes.
+ALWAYS_BOTH = {
+    "core/test_migrations.py",
+    "challenges/test_lifecycle_race.py",
+    "concepts/test_submit_race.py",
+    "concepts/test_teams_race.py",
+    "concepts/test_workspace_race.py",
+}
+
+
+def _is_mark(node: ast.expr) -> bool:
+    """`pytest.mark.both_databases`, called or not."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return isinstance(node, ast.Attribute) and node.attr == MARK
+
+
+def marked(path: Path) -> tuple[bool, set[str]]:
+    """(whole module marked?, names of the test functions marked one by one)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    module = any(isinstance(stmt, ast.Assign) and any(getattr(t, "id", "") == "pytestmark" for t in stmt.targets)
+                 and any(_is_mark(v) for v in (stmt.value.elts if isinstance(stmt.value, ast.List | ast.Tuple)
+                                               else [stmt.value]))
+                 for stmt in tree.body)
+    tests = {stmt.name for stmt in ast.walk(tree) if isinstance(stmt, ast.FunctionDef)
+             and stmt.name.startswith("test_") and any(_is_mark(d) for d in stmt.decorator_list)}
+    return module, tests
+
+
+def test_the_database_modules_stay_marked_for_both_backends() -> None:
+    for rel in sorted(ALWAYS_BOTH):
+        module, _tests = marked(TESTS / rel)
+        assert module, f"{rel} must carry pytestmark = pytest.mark.both_databases"
+
+
+def test_the_marked_set_is_not_empty() -> None:
+    modules, functions = 0, 0
+    for path in TESTS.rglob("test_*.py"):
+        module, tests = marked(path)
+        modules += module
+        functions += len(tests)
+    assert modules >= len(ALWAYS_BOTH)
+    assert functions >= 100, "most query, constraint and locking tests have lost their marker"
+
+
+def test_postgres_variants_are_exactly_the_marked_tests(request: pytest.FixtureRequest) -> None:
+    # What pytest_collection_modifyitems kept in this session: no unmarked test (and no browser
+    # test) on PostgreSQL, and under CI=true, with no -k or -m narrowing the run, at least one.
+    kinds: dict[str, int] = {"postgres": 0}
+    for item in request.session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("database") == "postgres":
+            kinds["postgres"] += 1
+            assert item.get_closest_marker(MARK) is not None, item.nodeid
+            assert item.get_closest_marker("browser") is None, item.nodeid
+    narrowed = request.config.option.keyword or request.config.option.markexpr
+    marked_items = [i for i in request.session.items if i.get_closest_marker(MARK) is not None
+                    and "database" in getattr(i, "fixturenames", ())]
+    if os.environ.get("CI", "").lower() == "true" and not narrowed and marked_items:
+        assert kinds["postgres"] > 0, "CI=true runs database tests but none on PostgreSQL"
