@@ -356,7 +356,8 @@ def live_server(app: Flask) -> Iterator[str]:
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{srv.server_port}"
     app.config["BASE_URL"] = base
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for the serving loop to look again (0.5 s by default).
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield base
     srv.shutdown()
