@@ -1,7 +1,9 @@
-"""The suite's own rule (issue 9, part 7; tests/conftest.py): a test runs on PostgreSQL as well as
-SQLite when it is marked both_databases, and only then. These checks keep the PostgreSQL pass from
-quietly emptying: markers dropped from the modules that are about the database, or a selection under
-CI=true that runs nothing on PostgreSQL."""
+"""The harness's own rules (issue 9, part 7; tests/conftest.py).
+
+A test runs on PostgreSQL as well as SQLite when it is marked both_databases, and only then: these
+checks keep the PostgreSQL pass from quietly emptying (markers dropped from the modules that are
+about the database, or a selection under CI=true that runs nothing on PostgreSQL). And the URL
+builders the harness reuses from app to app are exactly the ones werkzeug would compile."""
 from __future__ import annotations
 
 import ast
@@ -9,6 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from werkzeug.routing import Rule
 
 TESTS = Path(__file__).parent
 MARK = "both_databases"
@@ -73,3 +77,14 @@ def test_postgres_variants_are_exactly_the_marked_tests(request: pytest.FixtureR
                     and "database" in getattr(i, "fixturenames", ())]
     if os.environ.get("CI", "").lower() == "true" and not narrowed and marked_items:
         assert kinds["postgres"] > 0, "CI=true runs database tests but none on PostgreSQL"
+
+
+def test_reused_url_builders_are_the_code_werkzeug_compiles(app: Flask) -> None:
+    uncached = Rule._compile_builder.uncached  # type: ignore[attr-defined]
+    rules = list(app.url_map.iter_rules())
+    assert len(rules) > 50
+    for rule in rules:
+        for append_unknown in (False, True):
+            assert rule._compile_builder(append_unknown).__code__ == uncached(rule, append_unknown).__code__, rule
+    built = app.url_map.bind("localhost").build("challenges.detail", {"slug": "a b", "x": "1"})
+    assert built == "/challenges/a%20b?x=1"
