@@ -10,7 +10,6 @@ from typing import Any
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.challenges import lifecycle
 from app.challenges.forms.editor import (
@@ -27,13 +26,16 @@ from app.challenges.forms.editor import (
     utc_to_local,
 )
 from app.challenges.models import CHALLENGE_STATE_LABELS, ELIGIBILITY_LABELS, SDG_LABELS, Challenge
-from app.challenges.permissions import can_create_challenge, can_edit_challenge, can_view_challenge
+from app.challenges.permissions import can_create_challenge, can_edit_challenge
 from app.challenges.services import editor as services
+from app.challenges.views._load import visible_challenge
 from app.core.timeutil import clock
 from app.core.uploads import UploadError, store_image
+from app.core.web import flash_refusal
 from app.db import db
 from app.errors import DomainError
 from app.i18n import _
+from app.organisations import queries as organisation_queries
 from app.organisations.forms import ActionForm
 from app.organisations.models import Organisation
 from app.organisations.permissions import can_view_organisation
@@ -56,34 +58,13 @@ def limit_editor_uploads(endpoint: str | None, values: dict[str, Any] | None) ->
 
 # ---------------------------------------------------------------- loading and authorising
 def _load_organisation(org_slug: str) -> Organisation:
-    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+    organisation = organisation_queries.organisation_by_slug(org_slug)
     if organisation is None or not can_view_organisation(current_user, organisation):
         abort(404)
     if not can_create_challenge(current_user, organisation):
         abort(403)
     g.private_response = True
     return organisation
-
-
-def _load_editable(slug: str) -> Challenge:
-    """The challenge, or 404 if the user may not know it exists, 403 if they may see but not edit it."""
-    challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug))
-    if challenge is None or not can_view_challenge(current_user, challenge):
-        abort(404)
-    if not can_edit_challenge(current_user, challenge):
-        abort(403)
-    g.private_response = True
-    return challenge
-
-
-def _form_error(form: Any, exc: DomainError) -> int:
-    """Show a service's refusal at its field (or as a flash); returns the status to answer with."""
-    name = exc.field
-    if name and name in form:
-        form[name].errors = [*form[name].errors, str(exc)]
-    else:
-        flash(str(exc), "error")
-    return getattr(exc, "status", 400)
 
 
 def _store_cover(form: ChallengeTextForm) -> str | None:
@@ -155,7 +136,7 @@ def create(org_slug: str) -> Any:
                                                   now=clock.now())
         except DomainError as exc:
             db.session.rollback()
-            status = _form_error(form, exc)
+            status = flash_refusal(form, exc)
         else:
             db.session.commit()
             flash(_("The draft has been saved. Next, add the judging criteria."), "success")
@@ -175,7 +156,7 @@ def _default_language(organisation: Any) -> str:
 
 @login_required
 def edit(slug: str) -> Any:
-    challenge = _load_editable(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     now = clock.now()
     mode = services.edit_mode(challenge, now)
     if mode is services.EditMode.READ_ONLY:
@@ -196,7 +177,7 @@ def edit(slug: str) -> Any:
                                               reason=form.reason.data if "reason" in form else None, now=now)
         except DomainError as exc:
             db.session.rollback()
-            status = _form_error(form, exc)
+            status = flash_refusal(form, exc)
         else:
             db.session.commit()
             if entry is not None:
@@ -244,7 +225,7 @@ def _render_rubric(challenge: Challenge, form: RubricForm, rows: list[CriterionF
 
 @login_required
 def rubric(slug: str) -> Any:
-    challenge = _load_editable(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     if request.method == "GET":
         rows = _existing_rows(challenge)
         rows += [_empty_row(len(rows)), _empty_row(len(rows) + 1)]
@@ -285,7 +266,7 @@ def rubric(slug: str) -> Any:
 # ---------------------------------------------------------------- preview and publish
 @login_required
 def preview(slug: str) -> Any:
-    challenge = _load_editable(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     now = clock.now()
     return render_template("challenges/preview.html", challenge=challenge, now=now,
                            state=lifecycle.effective_state(challenge, now), preview=True, **_labels())
@@ -293,7 +274,7 @@ def preview(slug: str) -> Any:
 
 @login_required
 def publish(slug: str) -> Any:
-    challenge = _load_editable(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
