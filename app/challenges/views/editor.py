@@ -27,7 +27,7 @@ from app.challenges.forms.editor import (
 )
 from app.challenges.models import CHALLENGE_STATE_LABELS, ELIGIBILITY_LABELS, SDG_LABELS, Challenge
 from app.challenges.permissions import can_create_challenge, can_edit_challenge
-from app.challenges.services import editor as services
+from app.challenges.services import editor
 from app.challenges.views._load import visible_challenge
 from app.core.timeutil import clock
 from app.core.uploads import UploadError, store_image
@@ -109,12 +109,12 @@ def _labels() -> dict[str, Any]:
 
 def _render_edit(challenge: Challenge, form: Any, status: int = 200, publish_failed: bool = False) -> Any:
     now = clock.now()
-    mode = services.edit_mode(challenge, now)
+    mode = editor.edit_mode(challenge, now)
     state = lifecycle.effective_state(challenge, now)
-    checklist = services.publish_checklist(challenge, now) if state.value == "draft" else []
+    checklist = editor.publish_checklist(challenge, now) if state.value == "draft" else []
     return render_template(
         "challenges/edit_challenge.html", challenge=challenge, form=form, mode=mode.value, state=state,
-        checklist=checklist, publish_failed=publish_failed, readability=services.brief_readability(challenge),
+        checklist=checklist, publish_failed=publish_failed, readability=editor.brief_readability(challenge),
         action_form=ActionForm(), zone=form.timezone.data if form is not None and "timezone" in form
         else challenge.timezone, **_labels()), status
 
@@ -131,8 +131,8 @@ def create(org_slug: str) -> Any:
     if form.validate_on_submit():
         try:
             cover_hash = _store_cover(form)
-            data = services.ChallengeInput(**form.values(cover_hash))
-            challenge = services.create_challenge(organisation=organisation, by=current_user, data=data,
+            data = editor.ChallengeInput(**form.values(cover_hash))
+            challenge = editor.create_challenge(organisation=organisation, by=current_user, data=data,
                                                   now=clock.now())
         except DomainError as exc:
             db.session.rollback()
@@ -158,22 +158,22 @@ def _default_language(organisation: Any) -> str:
 def edit(slug: str) -> Any:
     challenge = visible_challenge(slug, may=can_edit_challenge)
     now = clock.now()
-    mode = services.edit_mode(challenge, now)
-    if mode is services.EditMode.READ_ONLY:
+    mode = editor.edit_mode(challenge, now)
+    if mode is editor.EditMode.READ_ONLY:
         if request.method == "POST":
             flash(_("This challenge is cancelled or archived and can no longer be edited."), "error")
             return _render_edit(challenge, None, 409)
         return _render_edit(challenge, None)
-    form_class = ChallengeForm if mode is services.EditMode.FULL else ChallengeTextForm
+    form_class = ChallengeForm if mode is editor.EditMode.FULL else ChallengeTextForm
     form = form_class(data=None if request.method == "POST" else _initial(challenge),
                       current_timezone=challenge.timezone)
     status = 200
     if form.validate_on_submit():
         try:
             cover_hash = _store_cover(form)
-            values = {**services.ChallengeInput.from_challenge(challenge).__dict__, **form.values(cover_hash)}
-            entry = services.update_challenge(challenge=challenge, by=current_user,
-                                              data=services.ChallengeInput(**values),
+            values = {**editor.ChallengeInput.from_challenge(challenge).__dict__, **form.values(cover_hash)}
+            entry = editor.update_challenge(challenge=challenge, by=current_user,
+                                              data=editor.ChallengeInput(**values),
                                               reason=form.reason.data if "reason" in form else None, now=now)
         except DomainError as exc:
             db.session.rollback()
@@ -218,8 +218,8 @@ def _render_rubric(challenge: Challenge, form: RubricForm, rows: list[CriterionF
     errors.extend(("reason", str(e)) for e in form.reason.errors)
     return render_template(
         "challenges/edit_rubric.html", challenge=challenge, form=form, rows=rows, errors=errors,
-        rubric_errors={k: str(v) for k, v in rubric_errors.items()}, locked=services.rubric_locked(challenge, now),
-        needs_reason=services.rubric_needs_reason(challenge), total=sum(c.weight for c in challenge.criteria),
+        rubric_errors={k: str(v) for k, v in rubric_errors.items()}, locked=editor.rubric_locked(challenge, now),
+        needs_reason=editor.rubric_needs_reason(challenge), total=sum(c.weight for c in challenge.criteria),
         **_labels()), status
 
 
@@ -236,18 +236,18 @@ def rubric(slug: str) -> Any:
     rows = criterion_rows(request.form, row_count(form, len(challenge.criteria)))
     if "add_row" in request.form:
         # "Add another criterion": the same rows as typed, plus one more empty row (no JavaScript needed).
-        if len(rows) < services.MAX_CRITERIA + 2:
+        if len(rows) < editor.MAX_CRITERIA + 2:
             rows.append(_empty_row(len(rows)))
         return _render_rubric(challenge, form, rows)
     kept = [row for row in rows if not row.is_blank()]
     valid = all([row.validate() for row in kept])  # a list: every row is validated, every error shown
     inputs = [row.to_input() for row in kept]
     # The sum of the weights is reported together with the rows' own errors, once every weight is a number.
-    problems = services.rubric_problems(inputs) if all(isinstance(i.weight, int) for i in inputs) else {}
+    problems = editor.rubric_problems(inputs) if all(isinstance(i.weight, int) for i in inputs) else {}
     if not valid or problems:
         return _render_rubric(challenge, form, rows, 400, problems)
     try:
-        entry = services.save_rubric(challenge=challenge, by=current_user, rows=inputs, reason=form.reason.data,
+        entry = editor.save_rubric(challenge=challenge, by=current_user, rows=inputs, reason=form.reason.data,
                                      now=clock.now())
     except DomainError as exc:
         db.session.rollback()
@@ -278,14 +278,14 @@ def publish(slug: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        state = services.publish_challenge(challenge=challenge, by=current_user, now=clock.now())
+        state = editor.publish_challenge(challenge=challenge, by=current_user, now=clock.now())
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        mode = services.edit_mode(challenge, clock.now())
+        mode = editor.edit_mode(challenge, clock.now())
         form = None
-        if mode is not services.EditMode.READ_ONLY:
-            form_class = ChallengeForm if mode is services.EditMode.FULL else ChallengeTextForm
+        if mode is not editor.EditMode.READ_ONLY:
+            form_class = ChallengeForm if mode is editor.EditMode.FULL else ChallengeTextForm
             form = form_class(formdata=None, data=_initial(challenge), current_timezone=challenge.timezone)
         return _render_edit(challenge, form, 400, publish_failed=True)
     db.session.commit()

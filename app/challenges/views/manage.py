@@ -14,7 +14,7 @@ from app.challenges.models import (
     ChallengeState,
 )
 from app.challenges.permissions import can_edit_challenge
-from app.challenges.services import manage as state_actions
+from app.challenges.services import manage as manage_service
 from app.challenges.views._load import visible_challenge
 from app.core.timeutil import clock
 from app.db import db
@@ -31,7 +31,7 @@ def _render_manage(challenge: Any, form: StateForm | None = None, status: int = 
                    refused: str | None = None) -> tuple[str, int]:
     now = clock.now()
     record = queries.manage_record(challenge)
-    steps = state_actions.manual_steps(challenge, now)
+    steps = manage_service.manual_steps(challenge, now)
     return render_template(
         "challenges/manage.html", challenge=challenge, state=lifecycle.effective_state(challenge, now),
         stored_state=ChallengeState(challenge.state), steps=[s for s in steps if s is not ChallengeState.CANCELLED],
@@ -55,7 +55,7 @@ def change_state(slug: str) -> Any:
                                   refused=_("Choose one of the steps below."))
         return _render_manage(challenge, form, 400)
     try:
-        state_actions.change_state(challenge=challenge, to=form.to.data, by=current_user, now=clock.now(),
+        manage_service.change_state(challenge=challenge, to=form.to.data, by=current_user, now=clock.now(),
                                    reason=form.reason.data)
     except DomainError as exc:
         db.session.rollback()
