@@ -30,12 +30,13 @@ as many of its open seats as S has eligible jurors for it): for example one juro
 most entries, or (b) must fill more than (q + 1) * |S| seats because nobody outside S may (entries
 that only a few jurors may read). This is the box case of Hoffman's circulation theorem (the load
 vectors of complete assignments form a base polyhedron, so each bound can be checked apart);
-the test checks it against brute force on tiny instances. With capacities the same holds with the
-capacities counted in.
+the tests check it against brute force on tiny instances. With capacities a group's seats are also
+bounded by its capacities; that case is covered by guarantee 3 and the brute-force test, not by
+this condition. `assign` never evaluates the condition: it explains a result to the chair.
 
 Algorithm
 ---------
-The classic flow network (HotCRP assigns reviewers the same way): source -> concept with the
+The classic flow network (HotCRP's automatic review assignment is a flow too): source -> concept with the
 concept's open seats as capacity, concept -> juror with capacity 1 for each eligible pair that is
 not fixed, juror -> sink with the juror's remaining capacity. An integral flow is an assignment;
 its value is the number of seats filled.
@@ -48,14 +49,15 @@ balanced, so phase 2 has little to do.
 
 Phase 2, level (local exchange): while some juror b with room can receive one seat from a juror
 a with load(a) >= load(b) + 2, do it. "Can receive" means a path from a to b in the residual
-graph, which is how moves like "b takes concept X from c, c takes concept Y from a" are found (and
-in the capacity case "b takes an open seat of X, concept Z gives up a's seat"). Each move keeps
-the flow value and every other load, and lowers the sum of squared loads by at least 2, so phase 2
-ends, after at most (sum of squared loads) / 2 moves.
+graph, which is how moves like "b takes concept X from c, c takes concept Y from a" are found. (No
+such path passes through the source: its part from the source to b and on to the sink would be an
+augmenting path, and the flow is maximum. So which concepts stay short is settled in phase 1.)
+Each move keeps the flow value and every other load, and lowers the sum of squared loads by at
+least 2, so phase 2 ends, after at most (sum of squared loads) / 2 moves.
 
 Why the end state meets guarantee 3 (proof sketch). Let x be the final flow and M its maximum load;
 let R be the nodes reachable in the residual graph (without the sink) from the jurors with load
-M. R has no residual arc leaving it, so every network arc from R to the rest is saturated and
+M. R has no residual arc leaving it (the sink aside), so every network arc from R to the rest is saturated and
 every arc into R is empty. Counting flow across the boundary of R (or of its complement, when R
 holds the source), any other flow y of the same value gives R's jurors together at least as much
 load as x does. But if y had maximum load below M, it would give each juror in R strictly less
@@ -66,7 +68,7 @@ that can reach the minimum-load jurors, shows the minimum is the largest possibl
 
 Cost: phase 1 makes at most (seats + concepts) breadth-first searches of O(concepts * jurors)
 each; phase 2's moves start near balance, each costing at most one search per juror. A challenge
-of 150 concepts, 7 jurors and k = 3 takes milliseconds.
+of 150 concepts, 7 jurors and k = 3 takes a few tens of milliseconds here.
 
 Why not networkx: its max-flow and min-cost-flow functions return a finished flow, while phase 2
 needs residual paths on the flow we already have (and one run per move would rebuild the graph).

@@ -76,13 +76,26 @@ def test_a_juror_conflicted_with_nearly_everything_makes_balance_impossible() ->
     assert (result.report.min_load, result.report.max_load) == (1, 3)
 
 
-def test_a_long_exchange_chain_is_found() -> None:
-    # Juror 1 may read only concept 0, juror 2 only 0 and 1, juror 3 everything; k = 1. A naive
-    # fill gives concept 0 to juror 3's neighbour and leaves juror 1 empty; levelling must find it.
+def test_the_only_balanced_assignment_is_found() -> None:
+    # Juror 1 may read only concept 0, juror 2 only 0 and 1, juror 3 everything; k = 1: the one
+    # balanced assignment gives each the concept nobody with fewer choices can take.
     conflicts = [(1, c) for c in (1, 2)] + [(2, 2)]
     result = assign([1, 2, 3], [0, 1, 2], k=1, conflicts=conflicts)
     assert result.loads == {1: 1, 2: 1, 3: 1}
     assert result.pairs == {Pair(1, 0), Pair(2, 1), Pair(3, 2)}
+
+
+def test_levelling_follows_a_chain_of_exchanges() -> None:
+    # Juror 4 may read only concept 1, juror 3 only 1 and 2, juror 1 only 4 and 6, juror 2 all but 4.
+    # Filling leaves juror 4 empty; the fix is a chain: 4 takes 1 from 3, 3 takes 2 from 2, 2 takes
+    # 6 from 1, as no direct hand-over from a juror with two concepts to juror 4 exists.
+    concepts = [1, 2, 4, 5, 6]
+    readers = {1: {1, 4, 6}, 2: {1, 2, 5, 6}, 3: {1, 2}, 4: {1}}
+    conflicts = [(j, c) for j, can in readers.items() for c in concepts if c not in can]
+    result = assign(readers, concepts, k=1, conflicts=conflicts)
+    assert result.concepts_of(4) == (1,)
+    assert result.concepts_of(3) == (2,)
+    assert sorted(result.loads.values()) == [1, 1, 1, 2]
 
 
 def test_fixed_pairs_are_kept_and_count_towards_k() -> None:
@@ -281,10 +294,12 @@ def instances(draw: st.DrawFn, *, max_jurors: int, max_concepts: int, max_k: int
     jurors = tuple(range(1, draw(st.integers(1, max_jurors)) + 1))
     concepts = tuple(range(100, 100 + draw(st.integers(0, max_concepts))))
     k = draw(st.integers(1, max_k))
-    density = draw(st.sampled_from([0.0, 0.1, 0.3, 0.6, 0.9])) if conflicts else 0.0
+    # A density per juror, so that some jurors are conflicted with much and others with little.
+    levels = st.sampled_from([0.0, 0.1, 0.3, 0.6, 0.9]) if conflicts else st.just(0.0)
+    density = {j: draw(levels) for j in jurors}
     pairs = [Pair(j, c) for j in jurors for c in concepts]
     marks = draw(st.lists(st.floats(0, 1), min_size=len(pairs), max_size=len(pairs)))
-    conflicted = frozenset(p for p, mark in zip(pairs, marks, strict=True) if mark < density)
+    conflicted = frozenset(p for p, mark in zip(pairs, marks, strict=True) if mark < density[p.juror])
     free = sorted(set(pairs) - conflicted)
     pinned: frozenset[Pair] = frozenset()
     if fixed and free:
@@ -332,9 +347,13 @@ def check_basics(inst: Instance, result: Assignment) -> None:
 @given(inst=instances(max_jurors=8, max_concepts=30, max_k=4), seed=st.integers(0, 2**32))
 def test_random_instances_keep_every_guarantee(inst: Instance, seed: int) -> None:
     """Hypothesis: no conflicted pair, fixed pairs kept, capacities held, each concept gets
-    min(k, its eligible jurors), the report tells the truth, and the input order changes nothing."""
+    min(k, its eligible jurors), the report tells the truth, and the input order changes nothing.
+    Without capacities, balanced exactly when the group condition (checked against brute force
+    below) says balance is possible."""
     result = inst.run()
     check_basics(inst, result)
+    if inst.capacity is None:
+        assert result.report.balanced == hall_says_balance_is_possible(inst)
     assert inst.run(random.Random(seed)) == result
 
 
