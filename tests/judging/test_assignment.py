@@ -27,8 +27,8 @@ from app.judging.assignment import (
     edit_assignment,
 )
 
-# No example database: it would write a .hypothesis folder into the working tree.
-PROPERTIES = settings(max_examples=150, deadline=None, database=None)
+# No deadline: the first example of a run pays for imports, and the shared cores are slow at times.
+PROPERTIES = settings(max_examples=150, deadline=None)
 
 
 def counts(result: Assignment) -> Counter[int]:
