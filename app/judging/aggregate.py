@@ -496,7 +496,9 @@ def _calibrate(raw: FloatArray, jurors: Sequence[Id],
             flag = None
             if len(values) == 1:
                 flag = CalibrationFlag.SINGLE_SCORE
-            elif sd == 0:
+            elif len(set(values)) == 1:
+                # Compared as values, not sd == 0: a mean of equal non-integers can be off by an
+                # ulp, and dividing by that ulp would blow the juror's noise up to huge z-scores.
                 flag = CalibrationFlag.NO_SPREAD
             # A juror who cannot be standardised still scored: 0 is "their own average".
             z[j, given, k] = 0.0 if flag else (raw[j, given, k] - mean) / sd
@@ -536,12 +538,13 @@ def _combine(values: FloatArray, draws: FloatArray, weights: FloatArray,
         sums += m * filled[j]
         counts += m * present[j]
         jurors += draws[:, j, None] * scored[j]
-    means = np.divide(sums, counts, out=np.full_like(sums, np.nan), where=counts > 0)
+    has = counts > 0
+    means = np.divide(sums, counts, out=np.full_like(sums, np.nan), where=has)
     if lows is not None and spans is not None:
         means = (means - lows) / spans
-    w = np.where(counts > 0, weights, 0.0)
+    w = np.where(has, weights, 0.0)
     total = w.sum(axis=2)
-    weighted = (w * np.where(counts > 0, means, 0.0)).sum(axis=2)
+    weighted = (w * np.where(has, means, 0.0)).sum(axis=2)
     score = np.divide(weighted, total, out=np.full_like(weighted, np.nan), where=total > 0)
     heavy = means[:, :, _heaviest(weights)]
     return _Combined(means=means, counts=counts, score=score, jurors=jurors, heavy=heavy)
@@ -794,7 +797,7 @@ def _agreement(prep: _Prepared) -> Agreement:
     # Overall: every (concept, criterion) pair is a unit, scores as shares of their scale so
     # that criteria of different scales can be pooled.
     share = (prep.raw - prep.lows) / prep.spans
-    overall = _alpha(share.reshape(share.shape[0], -1), None)
+    overall = _alpha(share.reshape(share.shape[0], share.shape[1] * share.shape[2]), None)
 
     scores = _juror_scores(prep)
     has = ~np.isnan(scores)
@@ -821,8 +824,15 @@ def _agreement(prep: _Prepared) -> Agreement:
 
 
 def ranking(data: RoundScores, basis: Basis = Basis.RAW, weights: Mapping[Id, float] | None = None) -> Ranking:
-    """The ranking on one basis; `weights` (criterion id -> any positive numbers) overrides the
-    rubric's for a what-if. Raises ValueError on invalid input."""
+    """The ranking on one basis; `weights` (criterion id -> non-negative numbers, only their
+    ratios matter) overrides the rubric's for a what-if. Raises ValueError on invalid input.
+
+    Order: the higher score (compared to PRECISION decimals; a concept nobody scored comes after
+    all others), then the higher value on the heaviest criterion (the first in rubric order
+    among equal weights; a value beats none), then more jurors who gave at least one score, then
+    the earlier tie key. Each entry's `decided_by` names the first of these that differs from
+    the next entry down.
+    """
     prep = _prepare(data)
     if weights is None:
         return _ranking(prep, basis)
@@ -847,7 +857,8 @@ def calibration(data: RoundScores) -> tuple[JurorCalibration, ...]:
 def bootstrap(data: RoundScores, basis: Basis = Basis.RAW, *, top_n: int = DEFAULT_TOP_N,
               resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
               band: tuple[float, float] = DEFAULT_BAND) -> Uncertainty:
-    """Rank bands, top-N shares and close calls from resampling jurors. Raises ValueError."""
+    """Rank bands, top-N shares and close calls from resampling jurors, as defined in
+    `aggregate`. Raises ValueError."""
     prep = _prepare(data)
     draws = _draws(len(prep.jurors), resamples, seed)
     return _uncertainty(prep, basis, _ranking(prep, basis), draws, seed=seed, top_n=top_n, band=band)
@@ -872,7 +883,10 @@ def aggregate(data: RoundScores, *, top_n: int = DEFAULT_TOP_N, resamples: int =
     Bootstrap (same draws for both bases):
         Each of `resamples` resamples draws as many jurors as the round has, uniformly with
         replacement, with `random.Random(seed)`; each drawn juror brings all their scores, once
-        per draw. The concepts are ranked in each resample by the same rules as the full jury;
+        per draw (for the calibrated ranking, their z-scores from the full round). The juror
+        drawn is `jurors[rng.randrange(J)]` over the jurors sorted by id, J draws per resample,
+        resample after resample. The concepts are ranked in each resample by the same rules as
+        the full jury;
         a concept that no drawn juror scored ranks after every scored one (and the share of such
         resamples is reported). A concept's band runs from the `band[0]`th to the `band[1]`th
         percentile of its ranks (nearest-rank percentiles). `top_share` is the share of resamples

@@ -130,6 +130,21 @@ def test_a_concept_nobody_scored_ranks_last_without_a_score():
     assert coverage(data)[0].n_missing == 0
 
 
+@pytest.mark.parametrize("data", [
+    RoundScores(RUBRIC, (), (), ()),
+    RoundScores(RUBRIC, (Juror("j"),), (), ()),
+    RoundScores(RUBRIC, (), CONCEPTS, ()),
+    RoundScores(RUBRIC, (Juror("j"), Juror("k")), CONCEPTS, ()),
+])
+def test_an_empty_round_aggregates_without_error(data):
+    agg = aggregate(data, resamples=10)
+    assert agg.raw.ranking.order == tuple(c.id for c in data.concepts)
+    assert all(e.score is None for e in agg.calibrated.ranking.entries)
+    assert all(b.unscored_share == 1.0 for b in agg.raw.uncertainty.bands)
+    assert agg.agreement.overall.undefined is AlphaUndefined.TOO_FEW_JURORS
+    assert agg.raw.sensitivity.stable
+
+
 def test_unassigned_concepts_are_not_missing():
     crit = (Criterion("q", 100, 1, 5),)
     data = _round(crit, ("h", "l"), {("h", "A"): (2,), ("l", "B"): (4,)}, assignments={("h", "A"), ("l", "B")})
@@ -210,6 +225,13 @@ def test_calibration_worked_example():
     assert (rows["h", "q"].mean, rows["h", "q"].sd, rows["h", "q"].n_scores) == (3.0, 1.0, 2)
     assert (rows["l", "q"].mean, rows["m", "q"].mean) == (8.0, 4.0)
     assert not any(r.flag for r in rows.values())
+
+
+def test_equal_fractional_scores_have_no_spread():
+    crit = (Criterion("q", 100, 0, 1),)
+    data = _round(crit, ("j",), {("j", c): (0.1,) for c in "ABC"})
+    assert calibration(data)[0].flag is CalibrationFlag.NO_SPREAD
+    assert [e.score for e in ranking(data, Basis.CALIBRATED).entries] == [0.0, 0.0, 0.0]
 
 
 def test_a_juror_with_one_score_or_no_spread_counts_zero_and_is_flagged():
@@ -649,7 +671,7 @@ def rounds(draw, *, min_concepts: int = 1, complete: bool = False) -> RoundScore
                        frozenset(recusals))
 
 
-@QUICK
+@settings(QUICK, max_examples=25)
 @given(data=rounds(), rnd=st.randoms(use_true_random=False))
 def test_property_listing_order_changes_nothing(data, rnd):
     shuffled = RoundScores(data.criteria, tuple(rnd.sample(data.jurors, len(data.jurors))),
