@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
@@ -13,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from app.challenges import signals
 from app.challenges.services.notices import tell_followers
+from app.challenges.templating import organisation_page_context
 from app.concepts.services.entries import counts_for_dashboard, refuse_judging_during_extensions
+from app.organisations import signals as organisation_signals
 
 APP_DIR = Path(__file__).resolve().parents[1] / "app"
 
@@ -23,11 +26,17 @@ def test_every_feature_registers_its_blueprint(app: Flask) -> None:
                                    "concepts", "feeds"}
 
 
+def _receivers(signal: Any) -> list[Any]:
+    return list(signal.receivers_for(object()))  # those connected for any sender
+
+
 def test_the_lifecycle_guard_and_the_dashboard_counter_are_connected(app: Flask) -> None:
-    step_receivers = [r() if callable(r) else r for r in signals.step_requested.receivers.values()]
-    count_receivers = [r() if callable(r) else r for r in signals.concept_counts_requested.receivers.values()]
-    assert refuse_judging_during_extensions in step_receivers
-    assert counts_for_dashboard in count_receivers
+    assert refuse_judging_during_extensions in _receivers(signals.step_requested)
+    assert counts_for_dashboard in _receivers(signals.concept_counts_requested)
+
+
+def test_the_organisation_page_shows_its_challenges_through_a_receiver(app: Flask) -> None:
+    assert organisation_page_context in _receivers(organisation_signals.page_requested)
 
 
 def test_the_followers_notices_listen_to_every_session(app: Flask) -> None:
@@ -62,4 +71,16 @@ def test_no_module_is_imported_for_its_side_effects() -> None:
 def test_no_app_extensions_keys_carry_features() -> None:
     offenders = [str(path.relative_to(APP_DIR)) for path in APP_DIR.rglob("*.py")
                  if re.search(r"\.extensions\[[\"'](?!background:)", path.read_text())]
+    assert offenders == []
+
+
+def test_domain_errors_carry_no_http_status() -> None:
+    # Services say what went wrong (a Problem kind); views map kinds to statuses in one place.
+    from app.core.web import HTTP_STATUS
+    from app.errors import DomainError, Problem
+
+    assert set(HTTP_STATUS) == set(Problem)
+    assert not hasattr(DomainError("x"), "status")
+    offenders = [str(path.relative_to(APP_DIR)) for path in APP_DIR.rglob("*.py")
+                 if "services" in path.parts and re.search(r"\bstatus=\d{3}", path.read_text())]
     assert offenders == []

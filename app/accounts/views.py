@@ -22,7 +22,7 @@ from flask_wtf import FlaskForm
 
 from app.core.seclog import security_event
 from app.core.timeutil import clock
-from app.core.web import render_error, safe_next
+from app.core.web import place_error, render_error, safe_next
 from app.db import db
 from app.errors import DomainError
 from app.extensions import client_ip, limiter
@@ -79,12 +79,6 @@ def _show(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
     return render_template(template, form=form, **context), 400 if form.errors else 200
 
 
-def _form_error(form: FlaskForm, exc: DomainError, default_field: str) -> None:
-    """Show a service's refusal next to the field it concerns (and so in the error summary)."""
-    name = exc.field if exc.field in form else default_field
-    form[name].errors = [*form[name].errors, str(exc)]
-
-
 def _bad_link() -> tuple[str, int]:
     return render_error(400, _("This link is not valid. It may have expired or already been used. "
                                "Please ask for a new one."))
@@ -113,7 +107,7 @@ def signup():  # type: ignore[no-untyped-def]
                              locale=str(get_locale() or "en"), now=clock.now())
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "email")
+            place_error(form, exc, "email")
         else:
             db.session.commit()
             # The same answer whether the address was new or already had an account (S05).
@@ -266,7 +260,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
             return _bad_link()
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "password")
+            place_error(form, exc, "password")
         else:
             if current_user.is_authenticated:
                 auth.end_session()
@@ -298,7 +292,7 @@ def profile():  # type: ignore[no-untyped-def]
                 country=form.country.data, bio=form.bio.data, links=form.links())
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc, "display_name")
+            place_error(form, exc, "display_name")
         else:
             db.session.commit()
             flash(_("Your profile has been saved."), "success")
@@ -322,7 +316,7 @@ def change_password():  # type: ignore[no-untyped-def]
         except DomainError as exc:
             db.session.rollback()
             g.reauth_failed = exc.field == "current_password"
-            _form_error(form, exc, "new_password")
+            place_error(form, exc, "new_password")
         else:
             db.session.commit()
             flash(_("Your password has been changed. You have been logged out everywhere else."), "success")
@@ -346,7 +340,7 @@ def change_email():  # type: ignore[no-untyped-def]
         except DomainError as exc:
             db.session.rollback()
             g.reauth_failed = exc.field == "password"
-            _form_error(form, exc, "email")
+            place_error(form, exc, "email")
         else:
             db.session.commit()
             # Said the same way whether or not the address belongs to another account.

@@ -4,9 +4,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
 
 from app.accounts.decorators import admin_required
 from app.accounts.models import User
@@ -22,12 +21,10 @@ from app.organisations.models import (
     ORGANISATION_KIND_LABELS,
     ORGANISATION_STATUS_LABELS,
     ROLE_LABELS,
-    Membership,
     Organisation,
-    OrganisationStatus,
 )
 
-from . import services
+from . import queries, services
 from .forms import ActionForm, RejectForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -46,30 +43,16 @@ def _private() -> None:
 def _labels() -> dict[str, Any]:
     return {"KIND_LABELS": ORGANISATION_KIND_LABELS, "COUNTRY_LABELS": COUNTRY_LABELS,
             "STATUS_LABELS": ORGANISATION_STATUS_LABELS, "ROLE_LABELS": ROLE_LABELS,
-            # The outbox page belongs to the mail feature; link it when that feature provides it.
-            "outbox_endpoint": "mail.outbox_admin" if "mail.outbox_admin" in current_app.view_functions else None}
-
-
-def _count(stmt: Any) -> int:
-    return db.session.scalar(stmt) or 0
+            # The outbox page belongs to the mail feature, below this one.
+            "outbox_endpoint": "mail.outbox_admin"}
 
 
 @bp.route("/")
 @admin_required
 def index() -> Any:
-    by_status = dict(db.session.execute(
-        select(Organisation.status, func.count()).group_by(Organisation.status)).tuples().all())
-    users = {
-        "total": _count(select(func.count()).select_from(User)),
-        "verified": _count(select(func.count()).select_from(User).where(User.email_verified_at.is_not(None))),
-        "admins": _count(select(func.count()).select_from(User).where(User.is_admin.is_(True))),
-        "suspended": _count(select(func.count()).select_from(User).where(User.is_suspended.is_(True))),
-    }
-    pending = db.session.scalars(select(Organisation).where(Organisation.status == OrganisationStatus.PENDING)
-                                 .order_by(Organisation.created_at, Organisation.id).limit(10)).all()
-    return render_template("admin/index.html", users=users,
-                           organisations={s.value: by_status.get(s.value, 0) for s in OrganisationStatus},
-                           pending=pending)
+    data = queries.overview()
+    return render_template("admin/index.html", users=data.users, organisations=data.organisations,
+                           pending=data.pending)
 
 
 # ---------------------------------------------------------------- organisation applications
@@ -79,11 +62,7 @@ def organisations() -> Any:
     status = request.args.get("status", "pending") or "pending"
     if status not in STATUS_FILTERS:
         abort(400)
-    stmt = select(Organisation)
-    if status != "all":
-        stmt = stmt.where(Organisation.status == status)
-    pagination = paginate(stmt.order_by(Organisation.created_at.desc(), Organisation.id.desc()),
-                          per_page=PER_PAGE)
+    pagination = paginate(queries.organisations(status), per_page=PER_PAGE)
     return render_template("admin/organisations.html", pagination=pagination, status=status,
                            statuses=STATUS_FILTERS, page_args=page_args())
 
@@ -143,34 +122,20 @@ def reject(org_id: int) -> Any:
 
 
 # ---------------------------------------------------------------- users
-def _like_pattern(text: str) -> str:
-    """A LIKE pattern matching `text` literally anywhere (wildcards escaped; bound as a parameter)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 @bp.route("/users")
 @admin_required
 def users() -> Any:
     q = (request.args.get("q") or "").strip()
     if len(q) > QUERY_MAX:
         abort(400)
-    stmt = select(User)
-    if q:
-        pattern = _like_pattern(q)
-        stmt = stmt.where(or_(User.email.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")))
-    pagination = paginate(stmt.order_by(User.created_at.desc(), User.id.desc()), per_page=PER_PAGE)
+    pagination = paginate(queries.users(q), per_page=PER_PAGE)
     return render_template("admin/users.html", pagination=pagination, q=q, query_max=QUERY_MAX,
                            page_args=page_args())
 
 
 def _render_user(user: User, status: int = 200) -> Any:
-    memberships = db.session.scalars(select(Membership).join(Membership.organisation)
-                                     .where(Membership.user_id == user.id).order_by(Organisation.name)).all()
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "user",
-                                                          AuditEvent.object_id == user.id)
-                                .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(20)).all()
-    return render_template("admin/user_detail.html", user=user, memberships=memberships, events=events,
+    record = queries.user_record(user)
+    return render_template("admin/user_detail.html", user=user, memberships=record.memberships, events=record.events,
                            action_form=ActionForm()), status
 
 
@@ -221,25 +186,16 @@ def revoke_admin(user_id: int) -> Any:
 
 
 # ---------------------------------------------------------------- audit log
-def _known(column: Any) -> list[str]:
-    return list(db.session.scalars(select(column).distinct().order_by(column)))
-
-
 @bp.route("/audit")
 @admin_required
 def audit() -> Any:
-    actions, object_types = _known(AuditEvent.action), _known(AuditEvent.object_type)
+    actions, object_types = queries.audit_values(AuditEvent.action), queries.audit_values(AuditEvent.object_type)
     action = request.args.get("action", "")
     object_type = request.args.get("object_type", "")
     # Filters come from the values in the log itself: anything else is a bad request (S31).
     if (action and action not in actions) or (object_type and object_type not in object_types):
         abort(400)
-    stmt = select(AuditEvent)
-    if action:
-        stmt = stmt.where(AuditEvent.action == action)
-    if object_type:
-        stmt = stmt.where(AuditEvent.object_type == object_type)
-    pagination = paginate(stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()), per_page=50)
+    pagination = paginate(queries.audit_events(action=action, object_type=object_type), per_page=50)
     return render_template("admin/audit.html", pagination=pagination, actions=actions,
                            object_types=object_types, action=action, object_type=object_type,
                            page_args=page_args())

@@ -16,9 +16,11 @@ def init_app(app: Flask) -> None:
     from app.challenges import cli, templating
     from app.challenges.routes import bp
     from app.challenges.services.notices import tell_followers
+    from app.organisations import signals as organisation_signals
 
     app.register_blueprint(bp)
     templating.init_app(app)
+    organisation_signals.page_requested.connect(templating.organisation_page_context)
     cli.register(app)
     if not event.contains(Session, "before_flush", tell_followers):
         event.listen(Session, "before_flush", tell_followers)

@@ -13,9 +13,12 @@ from functools import lru_cache
 from typing import Any
 
 from babel.numbers import get_currency_precision
+from flask import current_app
 from sqlalchemy import Row, Select, bindparam, case, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.accounts.models import User
+from app.challenges import signals
 from app.challenges.lifecycle import public_clause, state_clause
 from app.challenges.models import (
     Announcement,
@@ -26,6 +29,7 @@ from app.challenges.models import (
     Follow,
     Question,
     QuestionStatus,
+    StateTransition,
     Tag,
     challenge_tags,
 )
@@ -240,3 +244,64 @@ def is_following(user: Any, *, challenge: Challenge | None = None,
 def any_filter(filters: ChallengeFilters) -> bool:
     return any(v is not None for k, v in vars(filters).items() if k != "sort")
 
+
+# ---------------------------------------------------------------- the organisers' pages
+@dataclass(frozen=True)
+class ManageRecord:
+    """The manage page's lists: every recorded step (with who took it), change-log entries, open questions."""
+
+    history: list[Row[Any]]
+    changes: list[ChangeLogEntry]
+    pending: list[Question]
+
+
+def manage_record(challenge: Challenge) -> ManageRecord:
+    history = db.session.execute(
+        select(StateTransition, User.display_name).outerjoin(User, User.id == StateTransition.actor_id)
+        .where(StateTransition.challenge_id == challenge.id)
+        .order_by(StateTransition.at.desc(), StateTransition.id.desc())).all()
+    changes = db.session.scalars(select(ChangeLogEntry).where(ChangeLogEntry.challenge_id == challenge.id)
+                                 .order_by(ChangeLogEntry.created_at.desc(), ChangeLogEntry.id.desc())).all()
+    pending = db.session.scalars(select(Question).where(Question.challenge_id == challenge.id,
+                                                        Question.status == QuestionStatus.PENDING)
+                                 .order_by(Question.created_at, Question.id)).all()
+    return ManageRecord(list(history), list(changes), list(pending))
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """An organisation's challenges with their follower and question counts, and its own followers."""
+
+    challenges: list[Challenge]
+    challenge_ids: Any  # a subquery of the organisation's challenge ids, for counts other features add
+    followers: dict[int, int]
+    questions: dict[int, dict[str, int]]
+    org_followers: int
+
+
+def dashboard(organisation: Organisation) -> Dashboard:
+    """Four queries (challenges, followers, questions, organisation followers), whatever the count."""
+    of_org = select(Challenge.id).where(Challenge.organisation_id == organisation.id).scalar_subquery()
+    challenges = db.session.scalars(select(Challenge).where(Challenge.organisation_id == organisation.id)
+                                    .order_by(Challenge.deadline_at.is_(None), Challenge.deadline_at,
+                                              Challenge.id)).all()
+    followers = dict(db.session.execute(select(Follow.challenge_id, func.count()).where(
+        Follow.challenge_id.in_(of_org)).group_by(Follow.challenge_id)).tuples().all())
+    questions: dict[int, dict[str, int]] = {}
+    for challenge_id, status, count in db.session.execute(
+            select(Question.challenge_id, Question.status, func.count()).where(Question.challenge_id.in_(of_org))
+            .group_by(Question.challenge_id, Question.status)):
+        questions.setdefault(challenge_id, {})[str(status)] = count
+    org_followers = db.session.scalar(select(func.count()).select_from(Follow).where(
+        Follow.organisation_id == organisation.id)) or 0
+    return Dashboard(list(challenges), of_org, followers, questions, org_followers)
+
+
+def concept_counts(challenge_ids: Any) -> dict[int, tuple[int, int]]:
+    """{challenge id: (drafts, submitted)}, from the features above that count concepts (they receive
+    the signal; this feature never imports them)."""
+    counts: dict[int, tuple[int, int]] = {}
+    for _receiver, answer in signals.concept_counts_requested.send(current_app._get_current_object(),
+                                                                   challenge_ids=challenge_ids):
+        counts.update(answer)
+    return counts

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.challenges.views import attachments, editor, manage, public, qa
+from app.challenges.views import attachments, dashboard, editor, manage, public, qa
 
 bp = Blueprint("challenges", __name__)
 
@@ -27,7 +27,7 @@ RULES: list[tuple[str, Any, dict[str, Any]]] = [
     # views/manage.py
     ("/challenges/<slug>/manage", manage.manage, {"methods": ["GET"]}),
     ("/challenges/<slug>/state", manage.change_state, {"methods": ["POST"]}),
-    ("/organisations/<slug>/dashboard", manage.dashboard, {"methods": ["GET"]}),
+    ("/organisations/<slug>/dashboard", dashboard.dashboard, {"methods": ["GET"]}),
     # views/public.py
     ("/challenges/", public.index, {}),
     ("/challenges/<slug>", public.detail, {}),

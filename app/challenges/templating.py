@@ -27,6 +27,7 @@ from app.challenges.views.attachments import attachment_panel, attachment_url
 from app.core.formatting import Countdown, duration_text
 from app.core.timeutil import as_utc, clock
 from app.i18n import _
+from app.organisations.models import Organisation
 
 
 def challenge_state(challenge: Challenge) -> ChallengeState:
@@ -82,6 +83,12 @@ def questions_open(challenge: Challenge) -> bool:
 def question_form() -> QuestionForm:
     """An empty question form, for `challenges/_qa_ask.html` on the challenge page."""
     return QuestionForm(formdata=None)
+
+
+def organisation_page_context(organisation: Organisation, *, viewer: Any) -> dict[str, Any]:
+    """Receiver of organisations.signals.page_requested: the organisation's challenges on its page."""
+    return {"challenges": queries.organisation_challenges(organisation, now=clock.now()),
+            "following": queries.is_following(viewer, organisation=organisation)}
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.accounts.models import User
 from app.challenges.lifecycle import effective_state
@@ -137,14 +140,26 @@ class Concept(db.Model):
         uid = getattr(user, "id", None)
         return uid is not None and self.owner_id == uid
 
-    @property
+    # Entered and ineligible, in Python (on a row) and in SQL (Concept.is_entered in a where clause),
+    # side by side; tests/concepts/test_rules_agree.py checks that the two agree.
+    @hybrid_property
     def is_entered(self) -> bool:
         """A submitted version counts: the concept is in the competition (unless withdrawn)."""
         return self.submitted_version_no is not None and self.state != ConceptState.WITHDRAWN
 
-    @property
+    @is_entered.inplace.expression
+    @classmethod
+    def _is_entered_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.submitted_version_no.is_not(None), cls.state != ConceptState.WITHDRAWN)
+
+    @hybrid_property
     def is_ineligible(self) -> bool:
         return self.ineligible_at is not None
+
+    @is_ineligible.inplace.expression
+    @classmethod
+    def _is_ineligible_expression(cls) -> ColumnElement[bool]:
+        return cls.ineligible_at.is_not(None)
 
     def deadline(self) -> datetime | None:
         """The team's deadline: the challenge's, or this team's extension if later."""
@@ -163,6 +178,11 @@ class Concept(db.Model):
             return False
         closes = self.write_closes_at(grace_seconds)
         return closes is None or now < closes
+
+    def is_editable(self, now: datetime, grace_seconds: int) -> bool:
+        """May the draft's text and files be changed now? Writable, and a draft (not submitted or
+        withdrawn). services.workspace.require_editable refuses with the reason when it is not."""
+        return self.state == ConceptState.DRAFT and self.is_writable(now, grace_seconds)
 
     def deadline_passed(self, now: datetime, grace_seconds: int) -> bool:
         """Past the team's own deadline (and grace): the entry is final and organisers may read it."""
@@ -289,12 +309,18 @@ class TeamInvitation(db.Model):
 
     concept: Mapped[Concept] = relationship(back_populates="invitations")
 
+    # "Pending": not yet answered, not withdrawn, not expired. The rule in Python and in SQL, side
+    # by side; tests/concepts/test_rules_agree.py checks that the two agree.
     def is_usable(self, now: datetime) -> bool:
+        """Can the invitee still accept or decline it at `now`?"""
         return (self.accepted_at is None and self.declined_at is None and self.revoked_at is None
                 and now < self.expires_at)
 
-    def is_pending(self, now: datetime) -> bool:
-        return self.is_usable(now)
+    @classmethod
+    def usable_clause(cls, now: datetime) -> ColumnElement[bool]:
+        """SQL condition matching is_usable(now)."""
+        return and_(cls.accepted_at.is_(None), cls.declined_at.is_(None), cls.revoked_at.is_(None),
+                    cls.expires_at > now)
 
 
 class ConceptExtension(db.Model):

@@ -34,8 +34,8 @@ def is_team_lead(user: AnyUser, concept: Concept) -> bool:
 
 
 def can_edit_concept(user: AnyUser, concept: Concept, now: datetime, grace_seconds: int) -> bool:
-    """Team members write (edit, upload, submit, withdraw) while their deadline has not passed."""
-    return is_team_member(user, concept) and concept.is_writable(now, grace_seconds)
+    """Team members edit the draft's text and files while it is a draft and their deadline has not passed."""
+    return is_team_member(user, concept) and concept.is_editable(now, grace_seconds)
 
 
 def can_manage_team(user: AnyUser, concept: Concept, now: datetime, grace_seconds: int) -> bool:

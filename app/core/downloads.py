@@ -70,8 +70,14 @@ def send_stored_document(*, content_hash: str, mimetype: str, filename: str, las
     return as_download(response, filename, public=public)
 
 
-def send_stored_image(content_hash: str, *, public: bool = False, max_age: int = 3600) -> Response:
-    """A stored (re-encoded, metadata-free) image shown inline; 404 when missing."""
+IMMUTABLE_MAX_AGE = 365 * 24 * 3600
+
+
+def send_stored_image(content_hash: str, *, public: bool = False, max_age: int = 3600,
+                      version: str | None = None) -> Response:
+    """A stored (re-encoded, metadata-free) image shown inline; 404 when missing. A public image asked
+    for by its versioned URL (`version`, the ?v= of the link, is the hash's first 16 characters) never
+    changes at that URL, so it may be kept for a year."""
     from app.core.uploads import STORED_MIMETYPE, image_path
 
     try:
@@ -83,4 +89,8 @@ def send_stored_image(content_hash: str, *, public: bool = False, max_age: int =
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     response.set_etag(content_hash)
-    return _cache(response, public=public, max_age=max_age).make_conditional(request)
+    versioned = public and version is not None and version == content_hash[:16]
+    _cache(response, public=public, max_age=IMMUTABLE_MAX_AGE if versioned else max_age)
+    if versioned:
+        response.cache_control.immutable = True
+    return response.make_conditional(request)

@@ -25,7 +25,6 @@ import hashlib
 import os
 import re
 import struct
-import tempfile
 import unicodedata
 import warnings
 import zipfile
@@ -40,10 +39,11 @@ import filetype
 from babel.units import format_unit
 from PIL import Image, UnidentifiedImageError
 
+from app.errors import Problem
 from app.i18n import _l
 
 from .timeutil import utcnow
-from .uploads import MAX_PIXELS, UploadError
+from .uploads import MAX_PIXELS, TMP_PREFIX, UploadError, write_atomically
 
 # Marks a column that names stored bytes by their SHA-256: mapped_column(String(64), info=STORED_FILE).
 # The orphan sweep (app.core.sweep) keeps every file such a column refers to, and removes the rest.
@@ -66,7 +66,6 @@ ZIP_MAX_RATIO = 100
 ZIP_RATIO_FROM = 1 * MIB
 # Metadata members we read to tell the office formats apart: tiny in any real file.
 ZIP_META_MAX = 1 * MIB
-_TMP_PREFIX = ".tmp-"
 _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 _EXT_RE = re.compile(r"^[A-Za-z0-9]{1,10}$")
 _ZIP_LOCAL = b"PK\x03\x04"
@@ -206,7 +205,7 @@ def _read_limited(file_storage: Any, max_bytes: int) -> bytes:
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise UploadError(_l("The file is larger than %(size)s. Please choose a smaller file.",
-                             size=format_size(max_bytes)), status=413)
+                             size=format_size(max_bytes)), kind=Problem.TOO_LARGE)
     return data
 
 
@@ -342,21 +341,6 @@ def _type_names(types: Iterable[DocumentType]) -> str:
 
 
 # ---------------------------------------------------------------- storing
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o640)
-        os.replace(tmp, path)  # readers see no file or the whole file, never half of it
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def store_document(file_storage: Any, *, allowed: Collection[str], max_bytes: int,
                    upload_dir: str | os.PathLike[str]) -> StoredFile:
     """Check an uploaded document against the allowlist (type keys or extensions) and store it.
@@ -389,7 +373,7 @@ def store_document(file_storage: Any, *, allowed: Collection[str], max_bytes: in
         # between now and the caller's commit.
         os.utime(target)
     else:
-        _write_atomically(target, data)
+        write_atomically(target, data)
     return StoredFile(content_hash=digest, size=len(data), mimetype=actual.mimetype, filename=filename)
 
 
@@ -412,7 +396,7 @@ def sweep_orphans(upload_dir: str | os.PathLike[str], referenced_hashes: Collect
         for path in sorted(shard.iterdir()):
             name = path.name
             is_orphan = bool(_HASH_RE.match(name)) and name.startswith(shard.name) and name not in referenced
-            if not (is_orphan or name.startswith(_TMP_PREFIX)):
+            if not (is_orphan or name.startswith(TMP_PREFIX)):
                 continue
             try:
                 if path.is_file() and path.stat().st_mtime < cutoff:

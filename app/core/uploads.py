@@ -19,7 +19,7 @@ from typing import Any
 import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from app.errors import DomainError
+from app.errors import DomainError, Problem
 from app.i18n import _l
 
 # Refuse decompression bombs: Pillow warns above MAX_IMAGE_PIXELS and raises above twice that;
@@ -41,11 +41,7 @@ _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 class UploadError(DomainError):
-    """An uploaded file we refuse; `status` is 413 when it is too large, else 400."""
-
-    def __init__(self, message: Any, *, status: int = 400, field: str | None = None) -> None:
-        super().__init__(message, field=field)
-        self.status = status
+    """An uploaded file we refuse: kind TOO_LARGE when it is over its limit, else INVALID."""
 
 
 def image_path(upload_dir: str | os.PathLike[str], content_hash: str) -> Path:
@@ -62,7 +58,7 @@ def _read_limited(file_storage: Any, max_bytes: int) -> bytes:
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise UploadError(_l("The image is larger than %(size)s MB. Please choose a smaller file.",
-                             size=f"{max_bytes / (1024 * 1024):g}"), status=413)
+                             size=f"{max_bytes / (1024 * 1024):g}"), kind=Problem.TOO_LARGE)
     return data
 
 
@@ -105,9 +101,14 @@ def _clean_png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+# Temporary files of write_atomically; the orphan sweep removes stale ones (app.core.files).
+TMP_PREFIX = ".tmp-"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see no file or the whole file, never half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -146,5 +147,5 @@ def store_image(file_storage: Any, *, max_bytes: int, upload_dir: str | os.PathL
     digest = hashlib.sha256(encoded).hexdigest()
     target = image_path(upload_dir, digest)
     if not target.exists():
-        _write_atomically(target, encoded)
+        write_atomically(target, encoded)
     return digest

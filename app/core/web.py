@@ -12,6 +12,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from app.db import db
+from app.errors import DomainError, Problem
 from app.i18n import _, _l
 
 from .seclog import security_event
@@ -30,6 +31,42 @@ ERROR_TEXTS = {
     429: (_l("Too many attempts"), _l("Too many attempts in a short time. Please wait a few minutes and try again.")),
     500: (_l("Something went wrong"), _l("An error on our side stopped this request. It has been logged. Please try again later.")),
 }
+
+
+# How a refused action answers over HTTP: the one place a domain error's kind becomes a status.
+HTTP_STATUS: dict[Problem, int] = {
+    Problem.INVALID: 400,
+    Problem.FORBIDDEN: 403,
+    Problem.MISSING: 404,
+    Problem.CONFLICT: 409,
+    Problem.EXPIRED: 410,
+    Problem.TOO_LARGE: 413,
+}
+
+
+def http_status(exc: DomainError) -> int:
+    """The status a view answers a service's refusal with (400 unless its kind says otherwise)."""
+    return HTTP_STATUS.get(exc.kind, 400)
+
+
+def place_error(form: Any, exc: DomainError, default_field: str | None = None) -> str | None:
+    """Show a service's refusal at its field (`exc.field` if the form has it, else `default_field`),
+    so it is also in the error summary; return the message when it belongs to no field of the form."""
+    name = exc.field if exc.field and exc.field in form else default_field
+    if name and name in form:
+        form[name].errors = [*form[name].errors, str(exc)]
+        return None
+    return str(exc)
+
+
+def flash_refusal(form: Any, exc: DomainError, default_field: str | None = None) -> int:
+    """place_error(), flashing a message that belongs to no field; returns the status to answer with."""
+    from flask import flash
+
+    message = place_error(form, exc, default_field)
+    if message is not None:
+        flash(message, "error")
+    return http_status(exc)
 
 
 def is_safe_redirect(target: str | None) -> bool:

@@ -5,7 +5,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -16,20 +15,20 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.accounts.decorators import verified_required
+from app.core.downloads import send_stored_image
 from app.core.pagination import page_args, paginate
 from app.core.timeutil import clock
-from app.core.uploads import STORED_MIMETYPE, UploadError, image_path, store_image
-from app.core.web import render_error
+from app.core.uploads import UploadError, store_image
+from app.core.web import flash_refusal, render_error
 from app.db import db
 from app.errors import DomainError
 from app.extensions import client_ip, limiter
 from app.i18n import _
 
 from . import permissions as perms
-from . import services
+from . import queries, services, signals
 from .forms import ActionForm, InviteForm, OrganisationEditForm, OrganisationForm, RoleForm
 from .models import (
     COUNTRY_LABELS,
@@ -41,7 +40,6 @@ from .models import (
     Membership,
     Organisation,
     OrganisationKind,
-    OrganisationStatus,
 )
 
 # No url_prefix: invitations live at /invitations/<token>, next to /organisations/...
@@ -51,7 +49,6 @@ PER_PAGE = 20
 # Room for the text fields of a multipart form next to the logo itself.
 FORM_OVERHEAD = 256 * 1024
 UPLOAD_ENDPOINTS = frozenset({"organisations.apply", "organisations.edit"})
-LOGO_CACHE_SECONDS = 365 * 24 * 3600
 # Invitations email any address with text an owner chose (organisation and display name): cap them
 # per owner so a freshly registered organisation cannot be used to send mail in bulk.
 DEFAULT_INVITE_LIMIT = "40 per day"
@@ -89,7 +86,7 @@ def logo_url(organisation: Organisation) -> str | None:
 
 def _load(slug: str) -> Organisation:
     """The organisation, or 404 when it does not exist or the user may not know it does."""
-    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+    organisation = queries.organisation_by_slug(slug)
     if organisation is None or not perms.can_view_organisation(current_user, organisation):
         abort(404)
     if not organisation.is_approved:
@@ -119,16 +116,6 @@ def _choice_arg(name: str, allowed: set[str]) -> str | None:
     return value
 
 
-def _form_error(form: Any, exc: DomainError, default_field: str | None = None) -> int:
-    """Show a service's refusal next to its field (or as a flash); returns the status to answer with."""
-    name = exc.field or default_field
-    if name and name in form:
-        form[name].errors = [*form[name].errors, str(exc)]
-    else:
-        flash(str(exc), "error")
-    return getattr(exc, "status", 400)
-
-
 def _store_logo(form: OrganisationForm) -> str | None:
     upload = form.logo.data
     if upload is None or not getattr(upload, "filename", ""):
@@ -152,12 +139,7 @@ def _profile_fields(form: OrganisationForm) -> dict[str, Any]:
 def index() -> Any:
     kind = _choice_arg("kind", {k.value for k in OrganisationKind})
     country = _choice_arg("country", {c.value for c in Country})
-    stmt = select(Organisation).where(Organisation.status == OrganisationStatus.APPROVED)
-    if kind:
-        stmt = stmt.where(Organisation.kind == kind)
-    if country:
-        stmt = stmt.where(Organisation.country == country)
-    pagination = paginate(stmt.order_by(Organisation.name, Organisation.id), per_page=PER_PAGE)
+    pagination = paginate(queries.approved_organisations(kind=kind, country=country), per_page=PER_PAGE)
     return render_template("organisations/index.html", pagination=pagination, kind=kind, country=country,
                            page_args=page_args())
 
@@ -165,10 +147,7 @@ def index() -> Any:
 @bp.route("/organisations/mine")
 @login_required
 def mine() -> Any:
-    memberships = db.session.scalars(
-        select(Membership).join(Membership.organisation).where(Membership.user_id == current_user.id)
-        .order_by(Organisation.name)).all()
-    return render_template("organisations/mine.html", memberships=memberships)
+    return render_template("organisations/mine.html", memberships=queries.memberships_of(current_user.id))
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
@@ -183,7 +162,7 @@ def apply() -> Any:
                 applicant=current_user, **_profile_fields(form), logo_hash=logo_hash, now=clock.now())
         except DomainError as exc:
             db.session.rollback()
-            status = _form_error(form, exc)
+            status = flash_refusal(form, exc)
         else:
             db.session.commit()
             flash(_("Thank you. Your application has been sent: an administrator will review it, and we "
@@ -196,14 +175,12 @@ def apply() -> Any:
 
 @bp.route("/organisations/<slug>")
 def detail(slug: str) -> Any:
-    # Challenges sit above organisations: imported here, not at the top, to keep the layers one-way.
-    from app.challenges import queries as challenge_queries
-
     organisation = _load(slug)
-    return render_template(
-        "organisations/detail.html", organisation=organisation,
-        challenges=challenge_queries.organisation_challenges(organisation, now=clock.now()),
-        following=challenge_queries.is_following(current_user, organisation=organisation))
+    # Features above this one add to the page (challenges: the organisation's challenges, following).
+    extra: dict[str, Any] = {}
+    for _receiver, context in signals.page_requested.send(organisation, viewer=current_user):
+        extra.update(context)
+    return render_template("organisations/detail.html", organisation=organisation, **extra)
 
 
 @bp.route("/organisations/<slug>/logo")
@@ -211,26 +188,8 @@ def logo(slug: str) -> Any:
     organisation = _load(slug)
     if not organisation.logo_hash:
         abort(404)
-    try:
-        path = image_path(current_app.config["UPLOAD_DIR"], organisation.logo_hash)
-        data = path.read_bytes()
-    except (ValueError, OSError):
-        abort(404)
-    response = Response(data, mimetype=STORED_MIMETYPE)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = "inline"
-    response.set_etag(organisation.logo_hash)
-    if organisation.is_approved:
-        response.cache_control.public = True
-        if request.args.get("v") == organisation.logo_hash[:16]:
-            response.cache_control.max_age = LOGO_CACHE_SECONDS
-            response.cache_control.immutable = True
-        else:
-            response.cache_control.max_age = 3600
-    else:
-        # A pending organisation's logo is private: never kept by a shared cache.
-        response.cache_control.no_store = True
-    return response.make_conditional(request)
+    # A pending organisation's logo is private: never kept by a shared cache.
+    return send_stored_image(organisation.logo_hash, public=organisation.is_approved, version=request.args.get("v"))
 
 
 @bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])
@@ -248,7 +207,7 @@ def edit(slug: str) -> Any:
                                          logo_hash=logo_hash, remove_logo=form.remove_logo.data)
         except DomainError as exc:
             db.session.rollback()
-            status = _form_error(form, exc)
+            status = flash_refusal(form, exc)
         else:
             db.session.commit()
             flash(_("The profile has been saved."), "success")
@@ -291,7 +250,7 @@ def invite(slug: str) -> Any:
                                role=form.role.data, now=clock.now(), ttl=current_app.config["INVITATION_TTL"])
     except DomainError as exc:
         db.session.rollback()
-        status = _form_error(form, exc, "email")
+        status = flash_refusal(form, exc, "email")
         return _render_members(organisation, form, status)
     db.session.commit()
     flash(_("An invitation has been sent to %(email)s.", email=form.email.data), "success")

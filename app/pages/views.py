@@ -11,15 +11,15 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, render_templ
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
+from app.challenges import queries as challenge_queries
 from app.core.timeutil import clock, utcnow
 from app.core.web import safe_next
 from app.db import db
 from app.mail.models import OutboxMessage, OutboxStatus
+from app.organisations import queries as organisation_queries
 from app.organisations.models import (
     COUNTRY_LABELS,
     ORGANISATION_KIND_LABELS,
-    Organisation,
-    OrganisationStatus,
 )
 
 bp = Blueprint("pages", __name__)
@@ -31,12 +31,7 @@ STATEMENT_REVIEWED_ON = date(2026, 11, 23)
 
 @bp.route("/")
 def home() -> str:
-    from app.challenges import queries as challenge_queries  # pages sit above the features
-
-    organisations = db.session.scalars(
-        select(Organisation).where(Organisation.status == OrganisationStatus.APPROVED)
-        .order_by(Organisation.name).limit(12)).all()
-    return render_template("pages/home.html", organisations=organisations,
+    return render_template("pages/home.html", organisations=organisation_queries.first_approved(12),
                            closing_soon=challenge_queries.closing_soon(now=clock.now(), limit=6),
                            recent_results=challenge_queries.recent_results(limit=6),
                            kind_labels=ORGANISATION_KIND_LABELS, country_labels=COUNTRY_LABELS)

@@ -115,7 +115,7 @@ def test_the_demo_has_forty_real_concepts_that_keep_the_rules(app: Flask) -> Non
         assert extended.extensions[0].reason
         assert extended.is_writable(now, 0)  # still writing after the challenge's deadline
         assert effective_state(extended.challenge, now) is S.CLOSED
-        pending = [i for c in concepts for i in c.invitations if i.is_pending(now)]
+        pending = [i for c in concepts for i in c.invitations if i.is_usable(now)]
         assert len(pending) == 1
         assert not any(c.has_member(db.session.scalar(select(User).where(User.email == pending[0].email)))
                        for c in concepts if c.challenge_id == pending[0].concept.challenge_id)

@@ -623,7 +623,7 @@ def test_disk_full_gives_a_friendly_507_and_keeps_the_draft(app: Flask, client: 
     def full(*_args: Any, **_kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("app.core.files._write_atomically", full)
+    monkeypatch.setattr("app.core.files.write_atomically", full)
     response = post_multi(edit_url(info["id"]), _with_file(draft(1, body_md="survives a full disk"), PDF, "a.pdf"))
     assert response.status_code == 507
     html = response.get_data(as_text=True)

@@ -30,6 +30,7 @@ from app.core.files import (
     type_label,
 )
 from app.core.timeutil import utcnow
+from app.errors import Problem
 
 ALL = set(DOCUMENT_TYPES)
 MB = 1024 * 1024
@@ -166,7 +167,7 @@ def test_the_allowlist_is_the_callers(tmp_path) -> None:
     # S35: a feature that accepts only PDFs refuses a perfectly good PNG.
     with pytest.raises(UploadError) as exc:
         store(tmp_path, image_bytes(), "map.png", allowed={"pdf"})
-    assert exc.value.status == 400
+    assert exc.value.kind is Problem.INVALID  # answered with 400 (core.web.http_status)
     assert "Accepted types: .pdf" in str(exc.value)
     assert accepted_extensions({"pdf", "jpg"}) == [".pdf", ".jpeg", ".jpg"]
     assert stored_files(tmp_path) == []
@@ -198,7 +199,7 @@ def test_content_and_name_must_agree(tmp_path, data, filename, expected) -> None
     # S35: extension AND magic bytes; HTML/SVG/JS renamed .pdf or .png are refused.
     with pytest.raises(UploadError) as exc:
         store(tmp_path, data, filename)
-    assert exc.value.status == 400
+    assert exc.value.kind is Problem.INVALID  # answered with 400 (core.web.http_status)
     assert expected in str(exc.value)
     assert stored_files(tmp_path) == []
 
@@ -303,7 +304,7 @@ def test_at_most_max_bytes_plus_one_are_read(tmp_path) -> None:
     with pytest.raises(UploadError) as exc:
         store_document(FileStorage(stream=stream, filename="huge.pdf"), allowed=ALL, max_bytes=MB,
                        upload_dir=tmp_path)
-    assert exc.value.status == 413
+    assert exc.value.kind is Problem.TOO_LARGE  # answered with 413
     assert "larger than 1 MB" in str(exc.value)
     assert stream.read_total == MB + 1
     assert stored_files(tmp_path) == []
@@ -314,10 +315,10 @@ def test_exactly_the_limit_is_accepted_and_empty_files_are_not(tmp_path) -> None
     assert store(tmp_path, data, "a.pdf", max_bytes=len(data)).size == len(data)
     with pytest.raises(UploadError) as exc:
         store(tmp_path, data, "a.pdf", max_bytes=len(data) - 1)
-    assert exc.value.status == 413
+    assert exc.value.kind is Problem.TOO_LARGE  # answered with 413
     with pytest.raises(UploadError) as exc:
         store(tmp_path, b"", "empty.pdf")
-    assert exc.value.status == 400
+    assert exc.value.kind is Problem.INVALID  # answered with 400 (core.web.http_status)
     assert "empty" in str(exc.value)
 
 

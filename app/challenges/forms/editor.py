@@ -231,7 +231,24 @@ def language_choices() -> list[SelectChoice]:
     return [SelectChoice(code, LANGUAGE_NAMES[code], {"lang": code}) for code in CHALLENGE_LANGUAGES]
 
 
-class ChallengeTextForm(FlaskForm):
+class LanguageTagsMixin:
+    """The `language` and `tags` checks of a form that has both (a challenge, a concept draft); the
+    tags parse into `tag_list`, which the form's __init__ sets to []."""
+
+    tag_list: list[tuple[str, str]]
+
+    def validate_language(self, field: Any) -> None:
+        if field.data not in CHALLENGE_LANGUAGES:
+            raise ValidationError(_l("Choose one of the listed languages."))
+
+    def validate_tags(self, field: Any) -> None:
+        try:
+            self.tag_list = parse_tags(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class ChallengeTextForm(LanguageTagsMixin, FlaskForm):
     """What may still change once the deadline has passed: the words, tags, goals and the cover."""
 
     title = StringField(_l("Title"), filters=[_strip], validators=[
@@ -272,15 +289,6 @@ class ChallengeTextForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.tag_list: list[tuple[str, str]] = []
 
-    def validate_language(self, field: Any) -> None:
-        if field.data not in CHALLENGE_LANGUAGES:
-            raise ValidationError(_l("Choose one of the listed languages."))
-
-    def validate_tags(self, field: Any) -> None:
-        try:
-            self.tag_list = parse_tags(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
 
     def validate_sdgs(self, field: Any) -> None:
         if any(n not in SDG_LABELS for n in field.data or []):

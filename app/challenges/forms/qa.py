@@ -1,11 +1,11 @@
-"""Forms of the organisers' pages (manage, questions, announcements) and the question form."""
+"""Forms of questions and answers: asking, answering, merging, declining, and announcements."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from app.challenges.services.qa import (
     ANNOUNCEMENT_BODY_MAX,
@@ -20,15 +20,6 @@ from app.i18n import _l
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
-
-
-class StateForm(FlaskForm):
-    """One step on the manage page: `to` names the target state; cancelling needs a reason."""
-
-    to = HiddenField(validators=[DataRequired()])
-    reason = TextAreaField(_l("Reason for cancelling"), filters=[_strip],
-                           validators=[Optional(), Length(max=REASON_MAX)],
-                           description=_l("Shown on the challenge page and emailed to everyone who follows it."))
 
 
 class QuestionForm(FlaskForm):

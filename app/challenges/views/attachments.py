@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from app.challenges.models import Challenge, ChallengeAttachment
@@ -20,9 +19,10 @@ from app.challenges.services.attachments import (
     add_challenge_attachment,
     delete_challenge_attachment,
 )
+from app.challenges.views._load import visible_challenge
 from app.core.downloads import send_stored_document
 from app.core.files import accepted_extensions, format_size
-from app.core.web import safe_next
+from app.core.web import http_status, safe_next
 from app.db import db
 from app.errors import DomainError
 from app.i18n import _, _l, _n
@@ -79,24 +79,6 @@ def _is_public(challenge: Challenge) -> bool:
     return can_view_challenge(None, challenge)
 
 
-def _load_visible(slug: str) -> Challenge:
-    """The challenge, or 404 when it does not exist or the user may not know it does (drafts)."""
-    challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug))
-    if challenge is None or not can_view_challenge(current_user, challenge):
-        abort(404)
-    if not _is_public(challenge):
-        g.private_response = True
-    return challenge
-
-
-def _load_editable(slug: str) -> Challenge:
-    challenge = _load_visible(slug)
-    if not can_edit_challenge(current_user, challenge):
-        abort(403)
-    g.private_response = True
-    return challenge
-
-
 def _attachment_of(challenge: Challenge, attachment_id: int) -> ChallengeAttachment:
     item = db.session.get(ChallengeAttachment, attachment_id)
     if item is None or item.challenge_id != challenge.id:
@@ -124,13 +106,13 @@ def _back(challenge: Challenge) -> str:
 
 @login_required
 def attachments(slug: str) -> Any:
-    challenge = _load_editable(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     return _render_manage(challenge, AttachmentForm(formdata=None))
 
 
 @login_required
 def upload_attachment(slug: str) -> Any:
-    challenge = _load_editable(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     form = AttachmentForm()
     if not form.validate_on_submit():
         return _render_manage(challenge, form, 400)
@@ -141,7 +123,7 @@ def upload_attachment(slug: str) -> Any:
     except DomainError as exc:
         db.session.rollback()
         form.attachment.errors = [*form.attachment.errors, str(exc)]
-        return _render_manage(challenge, form, getattr(exc, "status", 400))
+        return _render_manage(challenge, form, http_status(exc))
     name = item.filename
     db.session.commit()
     flash(_("“%(name)s” has been attached.", name=name), "success")
@@ -150,7 +132,7 @@ def upload_attachment(slug: str) -> Any:
 
 @login_required
 def delete_attachment(slug: str, attachment_id: int) -> Any:
-    challenge = _load_editable(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     item = _attachment_of(challenge, attachment_id)
     name = item.filename
     delete_challenge_attachment(attachment=item, by=current_user)
@@ -161,7 +143,7 @@ def delete_attachment(slug: str, attachment_id: int) -> Any:
 
 def attachment(slug: str, attachment_id: int, filename: str) -> Any:
     # Permission is checked on every fetch: the URL is no bearer token (S37).
-    challenge = _load_visible(slug)
+    challenge = visible_challenge(slug)
     item = _attachment_of(challenge, attachment_id)
     if filename != item.filename:
         return redirect(attachment_url(item))

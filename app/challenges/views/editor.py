@@ -10,7 +10,6 @@ from typing import Any
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.challenges import lifecycle
 from app.challenges.forms.editor import (
@@ -27,13 +26,16 @@ from app.challenges.forms.editor import (
     utc_to_local,
 )
 from app.challenges.models import CHALLENGE_STATE_LABELS, ELIGIBILITY_LABELS, SDG_LABELS, Challenge
-from app.challenges.permissions import can_create_challenge, can_edit_challenge, can_view_challenge
-from app.challenges.services import editor as services
+from app.challenges.permissions import can_create_challenge, can_edit_challenge
+from app.challenges.services import editor
+from app.challenges.views._load import visible_challenge
 from app.core.timeutil import clock
 from app.core.uploads import UploadError, store_image
+from app.core.web import flash_refusal
 from app.db import db
 from app.errors import DomainError
 from app.i18n import _
+from app.organisations import queries as organisation_queries
 from app.organisations.forms import ActionForm
 from app.organisations.models import Organisation
 from app.organisations.permissions import can_view_organisation
@@ -56,34 +58,13 @@ def limit_editor_uploads(endpoint: str | None, values: dict[str, Any] | None) ->
 
 # ---------------------------------------------------------------- loading and authorising
 def _load_organisation(org_slug: str) -> Organisation:
-    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+    organisation = organisation_queries.organisation_by_slug(org_slug)
     if organisation is None or not can_view_organisation(current_user, organisation):
         abort(404)
     if not can_create_challenge(current_user, organisation):
         abort(403)
     g.private_response = True
     return organisation
-
-
-def _load_editable(slug: str) -> Challenge:
-    """The challenge, or 404 if the user may not know it exists, 403 if they may see but not edit it."""
-    challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug))
-    if challenge is None or not can_view_challenge(current_user, challenge):
-        abort(404)
-    if not can_edit_challenge(current_user, challenge):
-        abort(403)
-    g.private_response = True
-    return challenge
-
-
-def _form_error(form: Any, exc: DomainError) -> int:
-    """Show a service's refusal at its field (or as a flash); returns the status to answer with."""
-    name = exc.field
-    if name and name in form:
-        form[name].errors = [*form[name].errors, str(exc)]
-    else:
-        flash(str(exc), "error")
-    return getattr(exc, "status", 400)
 
 
 def _store_cover(form: ChallengeTextForm) -> str | None:
@@ -128,12 +109,12 @@ def _labels() -> dict[str, Any]:
 
 def _render_edit(challenge: Challenge, form: Any, status: int = 200, publish_failed: bool = False) -> Any:
     now = clock.now()
-    mode = services.edit_mode(challenge, now)
+    mode = editor.edit_mode(challenge, now)
     state = lifecycle.effective_state(challenge, now)
-    checklist = services.publish_checklist(challenge, now) if state.value == "draft" else []
+    checklist = editor.publish_checklist(challenge, now) if state.value == "draft" else []
     return render_template(
         "challenges/edit_challenge.html", challenge=challenge, form=form, mode=mode.value, state=state,
-        checklist=checklist, publish_failed=publish_failed, readability=services.brief_readability(challenge),
+        checklist=checklist, publish_failed=publish_failed, readability=editor.brief_readability(challenge),
         action_form=ActionForm(), zone=form.timezone.data if form is not None and "timezone" in form
         else challenge.timezone, **_labels()), status
 
@@ -150,12 +131,12 @@ def create(org_slug: str) -> Any:
     if form.validate_on_submit():
         try:
             cover_hash = _store_cover(form)
-            data = services.ChallengeInput(**form.values(cover_hash))
-            challenge = services.create_challenge(organisation=organisation, by=current_user, data=data,
+            data = editor.ChallengeInput(**form.values(cover_hash))
+            challenge = editor.create_challenge(organisation=organisation, by=current_user, data=data,
                                                   now=clock.now())
         except DomainError as exc:
             db.session.rollback()
-            status = _form_error(form, exc)
+            status = flash_refusal(form, exc)
         else:
             db.session.commit()
             flash(_("The draft has been saved. Next, add the judging criteria."), "success")
@@ -175,28 +156,28 @@ def _default_language(organisation: Any) -> str:
 
 @login_required
 def edit(slug: str) -> Any:
-    challenge = _load_editable(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     now = clock.now()
-    mode = services.edit_mode(challenge, now)
-    if mode is services.EditMode.READ_ONLY:
+    mode = editor.edit_mode(challenge, now)
+    if mode is editor.EditMode.READ_ONLY:
         if request.method == "POST":
             flash(_("This challenge is cancelled or archived and can no longer be edited."), "error")
             return _render_edit(challenge, None, 409)
         return _render_edit(challenge, None)
-    form_class = ChallengeForm if mode is services.EditMode.FULL else ChallengeTextForm
+    form_class = ChallengeForm if mode is editor.EditMode.FULL else ChallengeTextForm
     form = form_class(data=None if request.method == "POST" else _initial(challenge),
                       current_timezone=challenge.timezone)
     status = 200
     if form.validate_on_submit():
         try:
             cover_hash = _store_cover(form)
-            values = {**services.ChallengeInput.from_challenge(challenge).__dict__, **form.values(cover_hash)}
-            entry = services.update_challenge(challenge=challenge, by=current_user,
-                                              data=services.ChallengeInput(**values),
+            values = {**editor.ChallengeInput.from_challenge(challenge).__dict__, **form.values(cover_hash)}
+            entry = editor.update_challenge(challenge=challenge, by=current_user,
+                                              data=editor.ChallengeInput(**values),
                                               reason=form.reason.data if "reason" in form else None, now=now)
         except DomainError as exc:
             db.session.rollback()
-            status = _form_error(form, exc)
+            status = flash_refusal(form, exc)
         else:
             db.session.commit()
             if entry is not None:
@@ -237,14 +218,14 @@ def _render_rubric(challenge: Challenge, form: RubricForm, rows: list[CriterionF
     errors.extend(("reason", str(e)) for e in form.reason.errors)
     return render_template(
         "challenges/edit_rubric.html", challenge=challenge, form=form, rows=rows, errors=errors,
-        rubric_errors={k: str(v) for k, v in rubric_errors.items()}, locked=services.rubric_locked(challenge, now),
-        needs_reason=services.rubric_needs_reason(challenge), total=sum(c.weight for c in challenge.criteria),
+        rubric_errors={k: str(v) for k, v in rubric_errors.items()}, locked=editor.rubric_locked(challenge, now),
+        needs_reason=editor.rubric_needs_reason(challenge), total=sum(c.weight for c in challenge.criteria),
         **_labels()), status
 
 
 @login_required
 def rubric(slug: str) -> Any:
-    challenge = _load_editable(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     if request.method == "GET":
         rows = _existing_rows(challenge)
         rows += [_empty_row(len(rows)), _empty_row(len(rows) + 1)]
@@ -255,18 +236,18 @@ def rubric(slug: str) -> Any:
     rows = criterion_rows(request.form, row_count(form, len(challenge.criteria)))
     if "add_row" in request.form:
         # "Add another criterion": the same rows as typed, plus one more empty row (no JavaScript needed).
-        if len(rows) < services.MAX_CRITERIA + 2:
+        if len(rows) < editor.MAX_CRITERIA + 2:
             rows.append(_empty_row(len(rows)))
         return _render_rubric(challenge, form, rows)
     kept = [row for row in rows if not row.is_blank()]
     valid = all([row.validate() for row in kept])  # a list: every row is validated, every error shown
     inputs = [row.to_input() for row in kept]
     # The sum of the weights is reported together with the rows' own errors, once every weight is a number.
-    problems = services.rubric_problems(inputs) if all(isinstance(i.weight, int) for i in inputs) else {}
+    problems = editor.rubric_problems(inputs) if all(isinstance(i.weight, int) for i in inputs) else {}
     if not valid or problems:
         return _render_rubric(challenge, form, rows, 400, problems)
     try:
-        entry = services.save_rubric(challenge=challenge, by=current_user, rows=inputs, reason=form.reason.data,
+        entry = editor.save_rubric(challenge=challenge, by=current_user, rows=inputs, reason=form.reason.data,
                                      now=clock.now())
     except DomainError as exc:
         db.session.rollback()
@@ -285,7 +266,7 @@ def rubric(slug: str) -> Any:
 # ---------------------------------------------------------------- preview and publish
 @login_required
 def preview(slug: str) -> Any:
-    challenge = _load_editable(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     now = clock.now()
     return render_template("challenges/preview.html", challenge=challenge, now=now,
                            state=lifecycle.effective_state(challenge, now), preview=True, **_labels())
@@ -293,18 +274,18 @@ def preview(slug: str) -> Any:
 
 @login_required
 def publish(slug: str) -> Any:
-    challenge = _load_editable(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        state = services.publish_challenge(challenge=challenge, by=current_user, now=clock.now())
+        state = editor.publish_challenge(challenge=challenge, by=current_user, now=clock.now())
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        mode = services.edit_mode(challenge, clock.now())
+        mode = editor.edit_mode(challenge, clock.now())
         form = None
-        if mode is not services.EditMode.READ_ONLY:
-            form_class = ChallengeForm if mode is services.EditMode.FULL else ChallengeTextForm
+        if mode is not editor.EditMode.READ_ONLY:
+            form_class = ChallengeForm if mode is editor.EditMode.FULL else ChallengeTextForm
             form = form_class(formdata=None, data=_initial(challenge), current_timezone=challenge.timezone)
         return _render_edit(challenge, form, 400, publish_failed=True)
     db.session.commit()

@@ -8,25 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from app.accounts.decorators import verified_required
 from app.challenges import queries
 from app.challenges.forms.public import ChallengeFilterForm
 from app.challenges.models import (
-    Challenge,
     ChallengeState,
 )
-from app.challenges.permissions import can_view_challenge, is_staff_of_challenge
+from app.challenges.permissions import is_staff_of_challenge
 from app.challenges.services import follows
 from app.challenges.templating import challenge_state
+from app.challenges.views._load import visible_challenge
+from app.core.downloads import send_stored_image
 from app.core.pagination import page_args
 from app.core.timeutil import clock
-from app.core.uploads import STORED_MIMETYPE, image_path
 from app.core.web import render_error
 from app.db import db
 from app.i18n import _, _n
@@ -34,18 +32,8 @@ from app.organisations.models import Organisation
 
 PER_PAGE = 20
 MAX_PAGE_DIGITS = 6
-COVER_CACHE_SECONDS = 365 * 24 * 3600
 
 # ---------------------------------------------------------------- loading
-def _load(slug: str) -> Challenge:
-    """The challenge, or 404 when it does not exist or the user may not know it does (drafts)."""
-    challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug)
-                                  .options(joinedload(Challenge.organisation, innerjoin=True)))
-    if challenge is None or not can_view_challenge(current_user, challenge):
-        abort(404)
-    return challenge
-
-
 def _page_number() -> int | None:
     raw = request.args.get("page", "")
     if raw == "":
@@ -89,7 +77,7 @@ def index() -> Any:
 
 # ---------------------------------------------------------------- the challenge page
 def detail(slug: str) -> Any:
-    challenge = _load(slug)
+    challenge = visible_challenge(slug)
     public = queries.is_public(challenge)
     return render_template(
         "challenges/detail.html", challenge=challenge, public=public,
@@ -100,26 +88,12 @@ def detail(slug: str) -> Any:
 
 
 def cover(slug: str) -> Any:
-    challenge = _load(slug)
+    challenge = visible_challenge(slug)
     if not challenge.cover_image_hash:
         abort(404)
-    try:
-        data = image_path(current_app.config["UPLOAD_DIR"], challenge.cover_image_hash).read_bytes()
-    except (ValueError, OSError):
-        abort(404)
-    response = Response(data, mimetype=STORED_MIMETYPE)
-    response.headers["Content-Disposition"] = "inline"
-    response.set_etag(challenge.cover_image_hash)
-    if queries.is_public(challenge):
-        response.cache_control.public = True
-        if request.args.get("v") == challenge.cover_image_hash[:16]:
-            response.cache_control.max_age = COVER_CACHE_SECONDS
-            response.cache_control.immutable = True
-        else:
-            response.cache_control.max_age = 3600
-    else:
-        response.cache_control.no_store = True  # a draft's cover is for its staff only
-    return response.make_conditional(request)
+    # A draft's cover is for its staff only: never kept by a shared cache.
+    return send_stored_image(challenge.cover_image_hash, public=queries.is_public(challenge),
+                             version=request.args.get("v"))
 
 
 # ---------------------------------------------------------------- follow
@@ -133,7 +107,7 @@ def _commit_follow() -> None:
 
 @verified_required
 def follow(slug: str) -> Any:
-    challenge = _load(slug)
+    challenge = visible_challenge(slug)
     if not queries.is_public(challenge):
         abort(404)  # nobody follows a draft: there is nothing to be told yet
     follows.follow(user=current_user, challenge=challenge)
@@ -144,7 +118,7 @@ def follow(slug: str) -> Any:
 
 @verified_required
 def unfollow(slug: str) -> Any:
-    challenge = _load(slug)
+    challenge = visible_challenge(slug)
     follows.unfollow(user=current_user, challenge=challenge)
     db.session.commit()
     flash(_("You no longer follow this challenge."), "success")

@@ -15,10 +15,13 @@ from flask_wtf import FlaskForm
 from app.accounts.decorators import verified_required
 from app.challenges.forms.qa import AnnouncementForm, AnswerForm, DeclineForm, MergeForm, QuestionForm
 from app.challenges.models import Challenge, Question, QuestionStatus
+from app.challenges.permissions import can_edit_challenge
 from app.challenges.services import qa
-from app.challenges.views.manage import labels_context, load_challenge, load_for_staff
+from app.challenges.views._load import visible_challenge
+from app.challenges.views.manage import labels_context
 from app.core.seclog import security_event
 from app.core.timeutil import clock
+from app.core.web import place_error
 from app.db import db
 from app.errors import DomainError
 from app.extensions import client_ip, limiter
@@ -46,10 +49,7 @@ def _detail_url(challenge: Challenge) -> str:
 
 def _form_error(form: FlaskForm, exc: DomainError) -> int:
     """Show a service's refusal at its field (400), or as a conflict with the current state (409)."""
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, str(exc)]
-        return 400
-    return 409
+    return 400 if place_error(form, exc) is None else 409
 
 
 # ---------------------------------------------------------------- asking
@@ -62,13 +62,13 @@ def _render_ask(challenge: Challenge, form: QuestionForm | None = None, status: 
 
 @verified_required
 def ask_form(slug: str) -> Any:
-    return _render_ask(load_challenge(slug))
+    return _render_ask(visible_challenge(slug))
 
 
 @limiter.limit(_question_limit, key_func=_asker_key, methods=["POST"], on_breach=_on_breach)
 @verified_required
 def ask(slug: str) -> Any:
-    challenge = load_challenge(slug)
+    challenge = visible_challenge(slug)
     form = QuestionForm()
     if not form.validate_on_submit():
         return _render_ask(challenge, form, 400)
@@ -95,7 +95,7 @@ def _render_questions(challenge: Challenge, form: AnnouncementForm | None = None
 
 @login_required
 def questions(slug: str) -> Any:
-    return _render_questions(load_for_staff(slug))
+    return _render_questions(visible_challenge(slug, may=can_edit_challenge))
 
 
 def _load_question(challenge: Challenge, question_id: int) -> Question:
@@ -131,7 +131,7 @@ def _render_question(challenge: Challenge, question: Question, *, answer: Answer
 
 @login_required
 def question(slug: str, question_id: int) -> Any:
-    challenge = load_for_staff(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     return _render_question(challenge, _load_question(challenge, question_id))
 
 
@@ -143,7 +143,7 @@ def _done(challenge: Challenge, message: str) -> Any:
 
 @login_required
 def answer(slug: str, question_id: int) -> Any:
-    challenge = load_for_staff(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     question = _load_question(challenge, question_id)
     form = AnswerForm()
     if not form.validate_on_submit():
@@ -161,7 +161,7 @@ def answer(slug: str, question_id: int) -> Any:
 
 @login_required
 def merge(slug: str, question_id: int) -> Any:
-    challenge = load_for_staff(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     question = _load_question(challenge, question_id)
     form = MergeForm()
     form.into.choices = _merge_choices(question)
@@ -180,7 +180,7 @@ def merge(slug: str, question_id: int) -> Any:
 
 @login_required
 def decline(slug: str, question_id: int) -> Any:
-    challenge = load_for_staff(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     question = _load_question(challenge, question_id)
     form = DeclineForm()
     if not form.validate_on_submit():
@@ -197,7 +197,7 @@ def decline(slug: str, question_id: int) -> Any:
 
 @login_required
 def announce(slug: str) -> Any:
-    challenge = load_for_staff(slug)
+    challenge = visible_challenge(slug, may=can_edit_challenge)
     form = AnnouncementForm()
     if not form.validate_on_submit():
         return _render_questions(challenge, form, 400)

@@ -9,8 +9,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
-from app.challenges.forms.editor import language_choices, parse_tags
-from app.challenges.models import CHALLENGE_LANGUAGES
+from app.challenges.forms.editor import LanguageTagsMixin, language_choices
 from app.concepts.services.workspace import (
     CONCEPT_FILE_TYPES,
     MAX_ALT_CHARS,
@@ -38,7 +37,7 @@ def _one_paragraph(value: Any) -> Any:
     return " ".join(value.split()) if isinstance(value, str) else value
 
 
-class DraftTextForm(FlaskForm):
+class DraftTextForm(LanguageTagsMixin, FlaskForm):
     """The text of a draft: what the full form and autosave both send. No files."""
 
     lock_version = IntegerField(widget=HiddenInput(), validators=[
@@ -71,15 +70,6 @@ class DraftTextForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.tag_list: list[tuple[str, str]] = []
 
-    def validate_language(self, field: Any) -> None:
-        if field.data not in CHALLENGE_LANGUAGES:
-            raise ValidationError(_l("Choose one of the listed languages."))
-
-    def validate_tags(self, field: Any) -> None:
-        try:
-            self.tag_list = parse_tags(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
 
     def draft_input(self, cover_hash: str | None = None, remove_cover: bool = False) -> DraftInput:
         """The validated values of this form's fields, and nothing else (S20)."""

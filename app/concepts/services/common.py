@@ -6,7 +6,6 @@ already run under `BEGIN IMMEDIATE`, app.db) so two requests at once cannot both
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from flask import current_app
 from flask_babel import format_datetime
@@ -18,31 +17,24 @@ from app.challenges.models import Challenge, ChallengeState, Eligibility
 from app.challenges.permissions import is_staff_of_challenge
 from app.concepts.models import Concept, ConceptMember, ConceptState
 from app.db import db
-from app.errors import DomainError
+from app.errors import DomainError, Problem
 from app.i18n import _l
 
 
 class ConceptError(DomainError):
-    """A refused concept action. `status` is the HTTP status the view answers with."""
-
-    status = 400
-
-    def __init__(self, message: Any, *, field: str | None = None, status: int | None = None) -> None:
-        super().__init__(message, field=field)
-        if status is not None:
-            self.status = status
+    """A refused concept action; its `kind` says what sort of refusal (app.errors.Problem)."""
 
 
 class DeadlinePassedError(ConceptError):
     """The write came after the team's deadline (and grace), by the server's clock (S21, R03)."""
 
-    status = 409
+    kind = Problem.CONFLICT
 
 
 class VersionConflictError(ConceptError):
     """Someone saved the draft since this form was loaded (two tabs, two teammates)."""
 
-    status = 409
+    kind = Problem.CONFLICT
 
 
 def grace_seconds() -> int:

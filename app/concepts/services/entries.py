@@ -35,14 +35,15 @@ from app.concepts.models import (
     ConceptVersion,
     reference,
 )
+from app.concepts.queries import last_extension_end
 from app.concepts.services.common import ConceptError, grace_seconds, lock_concept
 from app.core.audit import record_event
 from app.core.files import clean_filename, document_path
 from app.core.formatting import iso_utc
-from app.core.timeutil import as_utc
 from app.db import db
+from app.errors import Problem
 from app.i18n import _l
-from app.mail.services import queue_mail
+from app.mail.services import external_url, queue_mail
 
 MAX_EXTENSION = timedelta(days=14)
 REASON_MAX = 1000
@@ -69,7 +70,7 @@ def challenge_deadline_passed(challenge: Challenge, now: datetime) -> bool:
 def _count_columns() -> tuple[Any, Any]:
     live = Concept.state != ConceptState.WITHDRAWN
     drafts = func.coalesce(func.sum(case((and_(live, Concept.submitted_version_no.is_(None)), 1), else_=0)), 0)
-    entered = func.coalesce(func.sum(case((and_(live, Concept.submitted_version_no.is_not(None)), 1), else_=0)), 0)
+    entered = func.coalesce(func.sum(case((Concept.is_entered, 1), else_=0)), 0)
     return drafts, entered
 
 
@@ -121,8 +122,7 @@ def entries_select(challenge: Challenge, now: datetime) -> Select[Any]:
     stmt = (select(ConceptVersion)
             .join(Concept, and_(Concept.id == ConceptVersion.concept_id,
                                 ConceptVersion.number == Concept.submitted_version_no))
-            .where(Concept.challenge_id == challenge.id, Concept.submitted_version_no.is_not(None),
-                   Concept.state != ConceptState.WITHDRAWN)
+            .where(Concept.challenge_id == challenge.id, Concept.is_entered)
             .options(contains_eager(ConceptVersion.concept), selectinload(ConceptVersion.files)))
     if not challenge_deadline_passed(challenge, now):
         return stmt.where(false())
@@ -134,9 +134,9 @@ def entries_select(challenge: Challenge, now: datetime) -> Select[Any]:
 def filtered_entries(challenge: Challenge, filters: EntryFilters, now: datetime) -> Select[Any]:
     stmt = entries_select(challenge, now)
     if filters.eligibility == "eligible":
-        stmt = stmt.where(Concept.ineligible_at.is_(None))
+        stmt = stmt.where(~Concept.is_ineligible)
     elif filters.eligibility == "ineligible":
-        stmt = stmt.where(Concept.ineligible_at.is_not(None))
+        stmt = stmt.where(Concept.is_ineligible)
     if filters.language:
         stmt = stmt.where(ConceptVersion.language == filters.language)
     if filters.tag:
@@ -203,20 +203,14 @@ def _team(concept: Concept) -> list[User]:
     return [m.user for m in concept.members if m.user is not None]
 
 
-def _overview_url(concept: Concept) -> str | None:
-    from flask import current_app
-
-    from app.mail.services import external_url
-
-    if "concepts.overview" not in current_app.view_functions:
-        return None
+def _overview_url(concept: Concept) -> str:
     return external_url("concepts.overview", concept_id=concept.id)
 
 
 def _require_readable(concept: Concept, now: datetime) -> None:
     if not concept.is_entered or not concept.deadline_passed(now, grace_seconds()):
         raise ConceptError(_l("This concept can be judged eligible or not only after its deadline, and only if "
-                              "it was submitted."), status=409)
+                              "it was submitted."), kind=Problem.CONFLICT)
 
 
 def mark_ineligible(*, concept: Concept, by: User, reason: str, now: datetime) -> None:
@@ -279,10 +273,10 @@ def grant_extension(*, challenge: Challenge, concept: Concept | None, by: User, 
         raise ConceptError(_l("This concept was withdrawn by its team, so it cannot get an extension."),
                            field="concept")
     if effective_state(challenge, now) not in EXTENSION_STATES:
-        raise ConceptError(_l("Extensions can be granted only until judging starts."), status=409)
+        raise ConceptError(_l("Extensions can be granted only until judging starts."), kind=Problem.CONFLICT)
     deadline = challenge.deadline_at
     if deadline is None:
-        raise ConceptError(_l("This challenge has no deadline to extend."), status=409)
+        raise ConceptError(_l("This challenge has no deadline to extend."), kind=Problem.CONFLICT)
     if until <= deadline:
         raise ConceptError(_l("The new deadline must be after the challenge's deadline."), field="until")
     if until <= now:
@@ -404,15 +398,6 @@ def record_export(*, challenge: Challenge, by: User, kind: str, count: int) -> N
 
 
 # ---------------------------------------------------------------- the lifecycle's guard
-def last_extension_end(challenge: Challenge, now: datetime) -> datetime | None:
-    """The latest team extension of `challenge` whose write window (with grace) is still open at `now`."""
-    grace = timedelta(seconds=grace_seconds())
-    latest = db.session.scalar(select(func.max(Concept.extension_until)).where(
-        Concept.challenge_id == challenge.id, Concept.extension_until.is_not(None),
-        Concept.extension_until > now - grace))
-    return as_utc(latest) if latest is not None else None
-
-
 def refuse_judging_during_extensions(challenge: Challenge, *, target: ChallengeState, now: datetime) -> Any:
     """Judging may not start while a team still has time to write under its extension."""
     if target is not ChallengeState.JUDGING:

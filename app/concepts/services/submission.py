@@ -24,6 +24,7 @@ from app.concepts.services.common import (
     ConceptError,
     VersionConflictError,
     eligibility_problem,
+    grace_seconds,
     lock_concept,
     max_team_size,
     require_writable,
@@ -33,6 +34,7 @@ from app.core.audit import record_event
 from app.core.files import MIB, format_size
 from app.core.timeutil import as_utc, zone
 from app.db import db
+from app.errors import Problem
 from app.i18n import _l
 from app.mail.services import MailError, external_url, queue_mail, recipient_time
 
@@ -103,7 +105,7 @@ def checklist_complete(items: list[ChecklistItem]) -> bool:
 class ChecklistIncompleteError(ConceptError):
     """The concept is not ready to submit; `missing` lists what is not done."""
 
-    status = 400
+    kind = Problem.INVALID
 
     def __init__(self, missing: list[ChecklistItem]) -> None:
         super().__init__(_l("The concept is not ready to submit yet. Missing: %(items)s.",
@@ -139,7 +141,7 @@ def compute_fingerprint(document: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- helpers
 def _require_member(concept: Concept, by: User) -> None:
     if not concept.has_member(by):
-        raise ConceptError(_l("Only the team can do this."), status=403)
+        raise ConceptError(_l("Only the team can do this."), kind=Problem.FORBIDDEN)
 
 
 def version_by_source(concept_id: int, lock_version: int) -> ConceptVersion | None:
@@ -180,12 +182,12 @@ def submit_concept(*, concept: Concept, by: User, now: datetime, base_version: i
     require_writable(concept, now)
     challenge = concept.challenge
     if concept.state == ConceptState.WITHDRAWN:
-        raise ConceptError(_l("This concept has been withdrawn. Restore it before you submit it."), status=409)
+        raise ConceptError(_l("This concept has been withdrawn. Restore it before you submit it."), kind=Problem.CONFLICT)
     if concept.lock_version != base_version:
         raise VersionConflictError(_l("The draft changed since you opened this page: review it again before "
                                       "you submit."))
     if concept.state == ConceptState.SUBMITTED:
-        raise ConceptError(_l("This concept is already submitted. Reopen it to make changes."), status=409)
+        raise ConceptError(_l("This concept is already submitted. Reopen it to make changes."), kind=Problem.CONFLICT)
     missing = [item for item in checklist(concept, challenge) if not item.done]
     if missing:
         raise ChecklistIncompleteError(missing)
@@ -241,6 +243,44 @@ def submit_concept(*, concept: Concept, by: User, now: datetime, base_version: i
 
 
 # ---------------------------------------------------------------- reopen, withdraw, restore
+# The states each step starts from; the overview's buttons (team_actions) and the services below
+# read the same sets.
+REOPENABLE = frozenset({ConceptState.SUBMITTED})
+WITHDRAWABLE = frozenset({ConceptState.DRAFT, ConceptState.SUBMITTED})
+RESTORABLE = frozenset({ConceptState.WITHDRAWN})
+
+
+@dataclass(frozen=True)
+class TeamActions:
+    """What the team may do with its concept now, and why it may not restore it (if so)."""
+
+    reopen: bool
+    withdraw: bool
+    restore: bool
+    restore_problem: str | None
+
+
+def team_actions(concept: Concept, by: User, now: datetime) -> TeamActions:
+    """The steps reopen_concept, withdraw_concept and restore_concept would take for `by` at `now`."""
+    writable = concept.is_writable(now, grace_seconds())
+    state = ConceptState(concept.state)
+    problem = restore_problem(concept, by) if writable and state in RESTORABLE else None
+    return TeamActions(reopen=writable and state in REOPENABLE, withdraw=writable and state in WITHDRAWABLE,
+                       restore=writable and state in RESTORABLE and problem is None, restore_problem=problem)
+
+
+def _step_taken(concept: Concept, *, by: User, now: datetime, action: str, template: str | None = None,
+                subject: Any = None) -> None:
+    """After reopen, withdraw or restore: a new draft version, the audit entry, and (if given) the team's email."""
+    concept.lock_version += 1
+    concept.updated_at = now
+    record_event(actor=by, action=action, object_type="concept", object_id=concept.id,
+                 details={"counting_version": concept.submitted_version_no})
+    if template is not None:
+        _queue_to_team(concept, template=template, subject=subject, by_name=by.display_name, when=now,
+                       overview_url=external_url("concepts.overview", concept_id=concept.id))
+
+
 def reopen_concept(*, concept: Concept, by: User, now: datetime) -> bool:
     """Back to a draft the team can edit; the submitted version still counts. Returns False if it already was.
 
@@ -251,13 +291,10 @@ def reopen_concept(*, concept: Concept, by: User, now: datetime) -> bool:
     if concept.state == ConceptState.DRAFT:
         return False
     require_writable(concept, now)
-    if concept.state != ConceptState.SUBMITTED:
-        raise ConceptError(_l("Only a submitted concept can be reopened."), status=409)
+    if concept.state not in REOPENABLE:
+        raise ConceptError(_l("Only a submitted concept can be reopened."), kind=Problem.CONFLICT)
     concept.state = ConceptState.DRAFT
-    concept.lock_version += 1
-    concept.updated_at = now
-    record_event(actor=by, action="concept.reopened", object_type="concept", object_id=concept.id,
-                 details={"counting_version": concept.submitted_version_no})
+    _step_taken(concept, by=by, now=now, action="concept.reopened")
     return True
 
 
@@ -268,19 +305,13 @@ def withdraw_concept(*, concept: Concept, by: User, now: datetime) -> bool:
     """
     _require_member(concept, by)
     lock_concept(concept)
-    if concept.state == ConceptState.WITHDRAWN:
-        return False
+    if concept.state not in WITHDRAWABLE:
+        return False  # already withdrawn
     require_writable(concept, now)
     concept.state = ConceptState.WITHDRAWN
     concept.withdrawn_at = now
-    concept.lock_version += 1
-    concept.updated_at = now
-    record_event(actor=by, action="concept.withdrawn", object_type="concept", object_id=concept.id,
-                 details={"counting_version": concept.submitted_version_no})
-    _queue_to_team(concept, template="concepts/withdrawn",
-                   subject=_l("Withdrawn: %(title)s", title=concept.title or reference(concept.id)),
-                   by_name=by.display_name, when=now,
-                   overview_url=external_url("concepts.overview", concept_id=concept.id))
+    _step_taken(concept, by=by, now=now, action="concept.withdrawn", template="concepts/withdrawn",
+                subject=_l("Withdrawn: %(title)s", title=concept.title or reference(concept.id)))
     return True
 
 
@@ -307,20 +338,14 @@ def restore_concept(*, concept: Concept, by: User, now: datetime) -> bool:
     """
     _require_member(concept, by)
     lock_concept(concept)
-    if concept.state != ConceptState.WITHDRAWN:
+    if concept.state not in RESTORABLE:
         return False
     require_writable(concept, now)
     problem = restore_problem(concept, by)
     if problem:
-        raise ConceptError(problem, status=409)
+        raise ConceptError(problem, kind=Problem.CONFLICT)
     concept.state = ConceptState.DRAFT
     concept.withdrawn_at = None
-    concept.lock_version += 1
-    concept.updated_at = now
-    record_event(actor=by, action="concept.restored", object_type="concept", object_id=concept.id,
-                 details={"counting_version": concept.submitted_version_no})
-    _queue_to_team(concept, template="concepts/restored",
-                   subject=_l("Restored: %(title)s", title=concept.title or reference(concept.id)),
-                   by_name=by.display_name, when=now,
-                   overview_url=external_url("concepts.overview", concept_id=concept.id))
+    _step_taken(concept, by=by, now=now, action="concept.restored", template="concepts/restored",
+                subject=_l("Restored: %(title)s", title=concept.title or reference(concept.id)))
     return True

@@ -29,6 +29,7 @@ from app.concepts.services.common import (
 )
 from app.core.audit import record_event
 from app.db import db
+from app.errors import Problem
 from app.i18n import _l
 from app.mail.services import external_url, queue_mail
 from app.organisations.services import token_hash
@@ -91,9 +92,7 @@ def _count_members(concept: Concept) -> int:
 
 def _count_pending(concept: Concept, now: datetime, except_email: str | None = None) -> int:
     q = (select(func.count()).select_from(TeamInvitation)
-         .where(TeamInvitation.concept_id == concept.id, TeamInvitation.accepted_at.is_(None),
-                TeamInvitation.declined_at.is_(None), TeamInvitation.revoked_at.is_(None),
-                TeamInvitation.expires_at > now))
+         .where(TeamInvitation.concept_id == concept.id, TeamInvitation.usable_clause(now)))
     if except_email:
         q = q.where(TeamInvitation.email != except_email)
     return int(db.session.scalar(q) or 0)
@@ -112,13 +111,13 @@ def _lock(concept: Concept) -> None:
 
 def _require_lead(concept: Concept, user: User) -> None:
     if not (concept.is_owner(user) and concept.has_member(user)):
-        raise ConceptError(ONLY_LEAD, status=403)
+        raise ConceptError(ONLY_LEAD, kind=Problem.FORBIDDEN)
 
 
 def _require_team_open(concept: Concept, now: datetime) -> None:
     """Raises ConceptError unless the team may still change (not withdrawn, before the deadline)."""
     if concept.state == ConceptState.WITHDRAWN:
-        raise ConceptError(_l("This concept has been withdrawn, so its team can no longer change."), status=409)
+        raise ConceptError(_l("This concept has been withdrawn, so its team can no longer change."), kind=Problem.CONFLICT)
     if not concept.is_writable(now, grace_seconds()):
         raise DeadlinePassedError(_l("The deadline for this concept has passed, so its team can no longer "
                                      "change."))
@@ -151,7 +150,7 @@ def invite_team_member(*, concept: Concept, by: User, email: str, now: datetime)
     limit = max_team_size(concept.challenge)
     if limit <= 1:
         raise ConceptError(_l("This challenge is for individuals: concepts cannot have a team."),
-                           field="email", status=409)
+                           field="email", kind=Problem.CONFLICT)
     if any(_norm(m.user.email) == email for m in concept.members):
         raise ConceptError(_l("This person is already on the team."), field="email")
     # Re-sending to the same address replaces the pending invitation (new link, new expiry): the
@@ -159,7 +158,7 @@ def invite_team_member(*, concept: Concept, by: User, email: str, now: datetime)
     if _count_members(concept) + _count_pending(concept, now, except_email=email) >= limit:
         raise ConceptError(_l("The team is full: this challenge allows at most %(num)d people per team, "
                               "counting pending invitations. Withdraw an invitation first.", num=limit),
-                           field="email", status=409)
+                           field="email", kind=Problem.CONFLICT)
     for earlier in concept.invitations:
         if _norm(earlier.email) == email and earlier.is_usable(now):
             earlier.revoked_at = now
@@ -190,7 +189,7 @@ def revoke_team_invitation(*, invitation: TeamInvitation, by: User, now: datetim
     _lock(concept)
     db.session.refresh(invitation)
     if not invitation.is_usable(now):
-        raise ConceptError(_l("This invitation is no longer pending."), status=409)
+        raise ConceptError(_l("This invitation is no longer pending."), kind=Problem.CONFLICT)
     invitation.revoked_at = now
     record_event(actor=by, action="team_invitation.revoked", object_type="team_invitation",
                  object_id=invitation.id, details={"concept_id": concept.id})
@@ -203,13 +202,13 @@ def is_invitee(invitation: TeamInvitation, user: User) -> bool:
 def _check_invitee(invitation: TeamInvitation, user: User, now: datetime) -> None:
     problem = invitation_problem(invitation, now)
     if problem:
-        raise ConceptError(problem, status=410)
+        raise ConceptError(problem, kind=Problem.EXPIRED)
     if not is_invitee(invitation, user):
         raise ConceptError(_l("This invitation was sent to a different email address. Log in with the account "
-                              "that uses that address, or ask the team lead to invite this one."), status=403)
+                              "that uses that address, or ask the team lead to invite this one."), kind=Problem.FORBIDDEN)
     if not user.is_verified:
         raise ConceptError(_l("Please confirm your email address first: we sent you a link. Then open this "
-                              "invitation again."), status=403)
+                              "invitation again."), kind=Problem.FORBIDDEN)
 
 
 def accept_team_invitation(*, invitation: TeamInvitation, user: User,
@@ -239,14 +238,14 @@ def accept_team_invitation(*, invitation: TeamInvitation, user: User,
     challenge = concept.challenge
     problem = eligibility_problem(user, challenge)
     if problem:
-        raise ConceptError(problem, status=403)
+        raise ConceptError(problem, kind=Problem.FORBIDDEN)
     problem = slot_problem(user, challenge, exclude_concept_id=concept.id)
     if problem:
-        raise ConceptError(problem, status=409)
+        raise ConceptError(problem, kind=Problem.CONFLICT)
     limit = max_team_size(challenge)
     if _count_members(concept) >= limit:
         raise ConceptError(_l("The team is already full: this challenge allows at most %(num)d people per team. "
-                              "Ask the team lead to make room.", num=limit), status=409)
+                              "Ask the team lead to make room.", num=limit), kind=Problem.CONFLICT)
     member = ConceptMember(concept_id=concept.id, challenge_id=concept.challenge_id, user_id=user.id,
                            role=MemberRole.MEMBER, joined_at=now)
     db.session.add(member)
@@ -285,9 +284,9 @@ def remove_team_member(*, concept: Concept, member: ConceptMember, by: User, now
     _lock(concept)
     _require_team_open(concept, now)
     if member.concept_id != concept.id:
-        raise ConceptError(_l("This person is not on the team."), status=404)
+        raise ConceptError(_l("This person is not on the team."), kind=Problem.MISSING)
     if member.user_id == by.id or member.role == MemberRole.OWNER:
-        raise ConceptError(_l("The team lead cannot be removed. Make someone else the lead first."), status=409)
+        raise ConceptError(_l("The team lead cannot be removed. Make someone else the lead first."), kind=Problem.CONFLICT)
     user = member.user
     record_event(actor=by, action="concept_member.removed", object_type="concept_member", object_id=member.id,
                  details={"concept_id": concept.id, "user_id": member.user_id})
@@ -304,18 +303,18 @@ def leave_team(*, concept: Concept, user: User, now: datetime) -> None:
     """A member leaves the team. The lead cannot leave while others remain. Raises ConceptError."""
     member = concept.member_for(user)
     if member is None:
-        raise ConceptError(_l("You are not on this team."), status=404)
+        raise ConceptError(_l("You are not on this team."), kind=Problem.MISSING)
     _lock(concept)
     _require_team_open(concept, now)
     member = concept.member_for(user)
     if member is None:
-        raise ConceptError(_l("You are not on this team."), status=404)
+        raise ConceptError(_l("You are not on this team."), kind=Problem.MISSING)
     if member.role == MemberRole.OWNER or concept.owner_id == user.id:
         if len(concept.members) > 1:
             raise ConceptError(_l("You lead this team: make another member the lead before you leave."),
-                               status=409)
+                               kind=Problem.CONFLICT)
         raise ConceptError(_l("You are the only member of this team. Withdraw the concept instead if you no "
-                              "longer want to take part."), status=409)
+                              "longer want to take part."), kind=Problem.CONFLICT)
     record_event(actor=user, action="concept_member.left", object_type="concept_member", object_id=member.id,
                  details={"concept_id": concept.id, "user_id": user.id})
     db.session.delete(member)
@@ -329,7 +328,7 @@ def make_team_lead(*, concept: Concept, member: ConceptMember, by: User, now: da
     _lock(concept)
     _require_team_open(concept, now)
     if member.concept_id != concept.id:
-        raise ConceptError(_l("This person is not on the team."), status=404)
+        raise ConceptError(_l("This person is not on the team."), kind=Problem.MISSING)
     if member.user_id == by.id:
         return
     for m in concept.members:
@@ -353,7 +352,7 @@ def rename_team(*, concept: Concept, by: User, team_name: str | None, now: datet
     if concept.state == ConceptState.SUBMITTED:
         # The name is frozen with the submitted version: change it with the rest of the concept.
         raise ConceptError(_l("The team name is part of the submitted concept. Reopen the concept to change it, "
-                              "then submit again."), field="team_name", status=409)
+                              "then submit again."), field="team_name", kind=Problem.CONFLICT)
     concept.team_name = name
     # A saved change: raise the version so the next submit freezes the new name.
     concept.lock_version += 1
@@ -371,7 +370,7 @@ def set_name_consent(*, concept: Concept, user: User, show: bool) -> bool:
     """
     member = concept.member_for(user)
     if member is None:
-        raise ConceptError(_l("You are not on this team."), status=404)
+        raise ConceptError(_l("You are not on this team."), kind=Problem.MISSING)
     show = bool(show)
     if member.show_name_publicly == show:
         return False

@@ -36,6 +36,7 @@ from app.core.audit import record_event
 from app.core.files import MIB, store_document
 from app.core.markdown import MAX_MARKDOWN_CHARS
 from app.db import db
+from app.errors import Problem
 from app.i18n import _l, _n
 
 # PDF, images, slide decks and office documents: the same list as a challenge's briefing files.
@@ -49,13 +50,13 @@ MAX_ALT_CHARS = 250
 class NotEligibleError(ConceptError):
     """The person may not enter this challenge (profile, staff of the organisation, unverified)."""
 
-    status = 403
+    kind = Problem.FORBIDDEN
 
 
 class SlotTakenError(ConceptError):
     """The person is already on a concept for this challenge and only one is allowed."""
 
-    status = 409
+    kind = Problem.CONFLICT
 
 
 @dataclass
@@ -85,8 +86,8 @@ def start_problem(user: User, challenge: Challenge, now: datetime) -> ConceptErr
     if state is not ChallengeState.OPEN:
         if state in (ChallengeState.DRAFT, ChallengeState.SCHEDULED):
             return ConceptError(_l("This challenge does not accept concepts yet. Follow it to hear when it "
-                                   "opens."), status=409)
-        return ConceptError(_l("This challenge no longer accepts concepts: its deadline has passed."), status=409)
+                                   "opens."), kind=Problem.CONFLICT)
+        return ConceptError(_l("This challenge no longer accepts concepts: its deadline has passed."), kind=Problem.CONFLICT)
     if not user.is_verified:
         return NotEligibleError(_l("Confirm your email address first: open the link we emailed you, then "
                                    "start your concept."))
@@ -131,13 +132,14 @@ def start_concept(*, challenge: Challenge, by: User, now: datetime) -> Concept:
 
 
 def require_editable(concept: Concept, now: datetime) -> None:
-    """The draft may be changed now: writable by the clock and not frozen. Raises ConceptError."""
+    """The draft may be changed now (Concept.is_editable), or this raises why not: DeadlinePassedError
+    past the deadline, ConceptError for a submitted or withdrawn concept."""
     require_writable(concept, now)
     if concept.state == ConceptState.SUBMITTED:
         raise ConceptError(_l("This concept has been submitted, so it cannot be changed. Reopen it to make "
-                              "changes and submit again before the deadline."), status=409)
+                              "changes and submit again before the deadline."), kind=Problem.CONFLICT)
     if concept.state == ConceptState.WITHDRAWN:
-        raise ConceptError(_l("This concept has been withdrawn, so it cannot be changed."), status=409)
+        raise ConceptError(_l("This concept has been withdrawn, so it cannot be changed."), kind=Problem.CONFLICT)
 
 
 def _check_input(data: DraftInput) -> None:

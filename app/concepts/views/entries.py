@@ -11,13 +11,13 @@ import tempfile
 from datetime import timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.accounts.models import PARTICIPANT_KIND_LABELS, ParticipantKind
 from app.challenges.models import LICENCE_SHORT, Challenge, Licence
-from app.challenges.permissions import can_view_challenge, is_staff_of_challenge
+from app.challenges.permissions import is_staff_of_challenge
+from app.challenges.views._load import visible_challenge
 from app.concepts.forms.entries import EligibleForm, EntryFilterForm, ExtensionForm, IneligibleForm
 from app.concepts.models import Concept, ConceptVersion, ConceptVersionFile, reference
 from app.concepts.permissions import can_review_entries
@@ -27,7 +27,7 @@ from app.core.downloads import as_download, send_stored_document, send_stored_im
 from app.core.markdown import render_markdown
 from app.core.pagination import page_args, paginate
 from app.core.timeutil import clock
-from app.core.web import render_error
+from app.core.web import http_status, render_error
 from app.db import db
 from app.i18n import _
 from app.organisations.models import COUNTRY_LABELS
@@ -65,24 +65,6 @@ def _helpers() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- loading and permission
-def _load_for_review(slug: str) -> Challenge:
-    """The challenge for reading its entries: 404 if not visible to the user, 403 if not a reviewer."""
-    challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug))
-    if challenge is None or not can_view_challenge(current_user, challenge):
-        abort(404)
-    if not can_review_entries(current_user, challenge):
-        abort(403)
-    g.private_response = True
-    return challenge
-
-
-def _load_for_staff(slug: str) -> Challenge:
-    challenge = _load_for_review(slug)
-    if not is_staff_of_challenge(current_user, challenge):
-        abort(403)
-    return challenge
-
-
 def _entry(challenge: Challenge, concept_id: int) -> ConceptVersion:
     """The counting version of a readable entry; 404 for drafts, withdrawn, too early or another challenge."""
     version = entries.entry_version(challenge, concept_id, clock.now())
@@ -94,7 +76,7 @@ def _entry(challenge: Challenge, concept_id: int) -> ConceptVersion:
 # ---------------------------------------------------------------- the list
 @login_required
 def entries_page(slug: str) -> Any:
-    challenge = _load_for_review(slug)
+    challenge = visible_challenge(slug, may=can_review_entries)
     now = clock.now()
     drafts, submitted = entries.counts_for(challenge)
     context: dict[str, Any] = {"challenge": challenge, "drafts": drafts, "submitted": submitted,
@@ -132,13 +114,13 @@ def _render_entry(challenge: Challenge, version: ConceptVersion, form: Ineligibl
 
 @login_required
 def entry(slug: str, concept_id: int) -> Any:
-    challenge = _load_for_review(slug)
+    challenge = visible_challenge(slug, may=can_review_entries)
     return _render_entry(challenge, _entry(challenge, concept_id))
 
 
 @login_required
 def mark_ineligible(slug: str, concept_id: int) -> Any:
-    challenge = _load_for_staff(slug)
+    challenge = visible_challenge(slug, may=is_staff_of_challenge)
     version = _entry(challenge, concept_id)
     form = IneligibleForm()
     if not form.validate_on_submit():
@@ -149,8 +131,8 @@ def mark_ineligible(slug: str, concept_id: int) -> Any:
         db.session.rollback()
         if exc.field == "reason":
             form.reason.errors = [*form.reason.errors, str(exc)]
-            return _render_entry(challenge, _entry(challenge, concept_id), form, exc.status)
-        return _render_entry(challenge, _entry(challenge, concept_id), form, exc.status, refused=str(exc))
+            return _render_entry(challenge, _entry(challenge, concept_id), form, http_status(exc))
+        return _render_entry(challenge, _entry(challenge, concept_id), form, http_status(exc), refused=str(exc))
     db.session.commit()
     flash(_("%(ref)s is marked ineligible. The team has been told why.", ref=reference(concept_id)),
           "success")
@@ -159,7 +141,7 @@ def mark_ineligible(slug: str, concept_id: int) -> Any:
 
 @login_required
 def mark_eligible(slug: str, concept_id: int) -> Any:
-    challenge = _load_for_staff(slug)
+    challenge = visible_challenge(slug, may=is_staff_of_challenge)
     version = _entry(challenge, concept_id)
     if not EligibleForm().validate_on_submit():
         return _render_entry(challenge, version, status=400)
@@ -167,7 +149,7 @@ def mark_eligible(slug: str, concept_id: int) -> Any:
         entries.mark_eligible(concept=version.concept, by=current_user, now=clock.now())
     except ConceptError as exc:
         db.session.rollback()
-        return _render_entry(challenge, _entry(challenge, concept_id), status=exc.status, refused=str(exc))
+        return _render_entry(challenge, _entry(challenge, concept_id), status=http_status(exc), refused=str(exc))
     db.session.commit()
     flash(_("%(ref)s is marked eligible again.", ref=reference(concept_id)), "success")
     return redirect(url_for(".entry", slug=challenge.slug, concept_id=concept_id))
@@ -176,7 +158,7 @@ def mark_eligible(slug: str, concept_id: int) -> Any:
 @login_required
 def entry_file(slug: str, concept_id: int, file_id: int, filename: str) -> Any:
     # Permission is checked on every fetch: the URL is no bearer token (S37).
-    challenge = _load_for_review(slug)
+    challenge = visible_challenge(slug, may=can_review_entries)
     version = _entry(challenge, concept_id)
     item = next((f for f in version.files if f.id == file_id), None)
     if item is None:
@@ -194,7 +176,7 @@ def entry_file_url(challenge: Challenge, item: ConceptVersionFile) -> str:
 
 @login_required
 def entry_cover(slug: str, concept_id: int) -> Any:
-    challenge = _load_for_review(slug)
+    challenge = visible_challenge(slug, may=can_review_entries)
     version = _entry(challenge, concept_id)
     if not version.cover_image_hash:
         abort(404)
@@ -210,7 +192,7 @@ def _render_extensions(challenge: Challenge, form: ExtensionForm, status: int = 
 
 @login_required
 def extensions(slug: str) -> Any:
-    challenge = _load_for_staff(slug)
+    challenge = visible_challenge(slug, may=is_staff_of_challenge)
     form = ExtensionForm(timezone=challenge.timezone,
                          formdata=None if request.method == "GET" else request.form)
     if request.method == "GET":
@@ -226,8 +208,8 @@ def extensions(slug: str) -> Any:
         target = {"concept": form.concept, "until": form.until, "reason": form.reason}.get(exc.field or "")
         if target is not None:
             target.errors = [*target.errors, str(exc)]
-            return _render_extensions(challenge, form, exc.status)
-        return _render_extensions(challenge, form, exc.status, refused=str(exc))
+            return _render_extensions(challenge, form, http_status(exc))
+        return _render_extensions(challenge, form, http_status(exc), refused=str(exc))
     db.session.commit()
     flash(_("%(ref)s has a new deadline. The team has been told by email.",
             ref=reference(form.concept_id or 0)), "success")
@@ -244,7 +226,7 @@ def _export_entries(challenge: Challenge) -> list[ConceptVersion] | Any:
 
 @login_required
 def export_csv(slug: str) -> Any:
-    challenge = _load_for_review(slug)
+    challenge = visible_challenge(slug, may=can_review_entries)
     versions = _export_entries(challenge)
     if versions is None:
         return render_error(409, _("Entries can be exported once the deadline has passed."))
@@ -259,7 +241,7 @@ def export_csv(slug: str) -> Any:
 
 @login_required
 def export_zip(slug: str) -> Any:
-    challenge = _load_for_review(slug)
+    challenge = visible_challenge(slug, may=can_review_entries)
     versions = _export_entries(challenge)
     if versions is None:
         return render_error(409, _("Entries can be exported once the deadline has passed."))

@@ -7,13 +7,12 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from app.challenges.lifecycle import effective_state
-from app.challenges.models import Challenge, ChallengeState
+from app.challenges.models import ChallengeState
+from app.concepts import queries
 from app.concepts.forms.teams import TeamActionForm
-from app.concepts.models import CONCEPT_STATE_LABELS, Concept, ConceptMember, ConceptState, TeamInvitation
+from app.concepts.models import CONCEPT_STATE_LABELS, Concept, ConceptState, TeamInvitation
 from app.concepts.services import teams
 from app.concepts.services.common import ConceptError, grace_seconds
 from app.core.timeutil import clock, utcnow
@@ -45,41 +44,19 @@ class Row:
     url: str | None
 
 
-def my_concepts(user_id: int) -> list[Concept]:
-    """The user's concepts with challenge, organisation and team loaded: three queries, whatever the count."""
-    return list(db.session.scalars(
-        select(Concept).join(ConceptMember, ConceptMember.concept_id == Concept.id)
-        .where(ConceptMember.user_id == user_id)
-        .options(joinedload(Concept.challenge).joinedload(Challenge.organisation),
-                 selectinload(Concept.members))
-        .order_by(Concept.updated_at.desc(), Concept.id.desc())).unique())
-
-
-def pending_invitations(email: str, now: datetime) -> list[TeamInvitation]:
-    """Invitations addressed to `email` that can still be answered."""
-    return list(db.session.scalars(
-        select(TeamInvitation)
-        .where(TeamInvitation.email == email.strip().lower(), TeamInvitation.accepted_at.is_(None),
-               TeamInvitation.declined_at.is_(None), TeamInvitation.revoked_at.is_(None),
-               TeamInvitation.expires_at > now)
-        .options(joinedload(TeamInvitation.concept).joinedload(Concept.challenge)
-                 .joinedload(Challenge.organisation))
-        .order_by(TeamInvitation.expires_at, TeamInvitation.id)).unique())
-
-
 @login_required
 def mine():  # type: ignore[no-untyped-def]
     now = utcnow()
     grace = grace_seconds()
     groups: dict[str, list[Row]] = {name: [] for name in GROUPS}
-    for concept in my_concepts(current_user.id):
+    for concept in queries.my_concepts(current_user.id):
         groups[group_of(concept, now)].append(Row(
             concept=concept,
             state_label=CONCEPT_STATE_LABELS.get(ConceptState(concept.state), concept.state),
             reopened=concept.state == ConceptState.DRAFT and concept.submitted_version_no is not None,
             missed_deadline=concept.submitted_version_no is None and concept.deadline_passed(now, grace),
             url=url_for("concepts.overview", concept_id=concept.id)))
-    invitations = pending_invitations(current_user.email, now)
+    invitations = queries.pending_invitations_to(current_user.email, now)
     return render_template("concepts/mine.html", groups=groups, invitations=invitations,
                            any_concepts=any(groups.values()), challenges_url=url_for("challenges.index"))
 

@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, redirect, render_template, url_for
-from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
-from app.accounts.models import User
 from app.challenges.models import (
     LICENCE_LABELS,
     LICENCE_SHORT,
@@ -24,9 +22,10 @@ from app.challenges.models import (
     ConceptPublication,
     Licence,
 )
-from app.challenges.permissions import can_view_challenge
 from app.challenges.queries import is_public
-from app.concepts.models import Concept, ConceptMember, ConceptState, ConceptVersion, ConceptVersionFile
+from app.challenges.views._load import visible_challenge
+from app.concepts import queries
+from app.concepts.models import Concept, ConceptMember, ConceptVersion, ConceptVersionFile
 from app.concepts.permissions import RESULT_STATES, public_level
 from app.core.downloads import send_stored_document, send_stored_image
 from app.core.pagination import paginate_list
@@ -79,9 +78,8 @@ def _public(concept: Concept) -> PublicConcept | None:
 
 def _load_challenge(slug: str) -> Challenge:
     """A public challenge whose results are out; 404 otherwise (drafts, before the results)."""
-    challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug)
-                                  .options(joinedload(Challenge.organisation, innerjoin=True)))
-    if challenge is None or not can_view_challenge(current_user, challenge) or not is_public(challenge):
+    challenge = visible_challenge(slug)
+    if not is_public(challenge):
         abort(404)
     if ChallengeState(challenge.state) not in RESULT_STATES:
         abort(404)
@@ -105,13 +103,7 @@ PUBLISHED_PER_PAGE = 30
 
 def _list_public(challenge: Challenge) -> list[PublicConcept]:
     """The public concepts of a challenge, in three queries whatever their number (no N+1)."""
-    concepts = db.session.scalars(
-        select(Concept).where(Concept.challenge_id == challenge.id, Concept.state != ConceptState.WITHDRAWN,
-                              Concept.submitted_version_no.is_not(None), Concept.ineligible_at.is_(None))
-        .options(selectinload(Concept.versions).defer(ConceptVersion.body_md),
-                 selectinload(Concept.members).joinedload(ConceptMember.user).load_only(User.display_name))
-        .order_by(Concept.id)).all()
-    items = [item for item in (_public(c) for c in concepts) if item is not None]
+    items = [item for item in (_public(c) for c in queries.entered_eligible_concepts(challenge)) if item is not None]
     return sorted(items, key=lambda i: (i.version.title.casefold(), i.concept.id))
 
 

@@ -14,8 +14,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts.models import User
 from app.challenges.models import LICENCE_LABELS, LICENCE_SHORT, Licence
+from app.concepts import queries
 from app.concepts.forms.submission import ActionForm, SubmitForm, WithdrawForm
 from app.concepts.models import (
     CONCEPT_STATE_LABELS,
@@ -36,34 +36,21 @@ from app.concepts.services.submission import (
     fingerprint_document,
     reopen_concept,
     restore_concept,
-    restore_problem,
     submit_concept,
+    team_actions,
     version_by_source,
     withdraw_concept,
 )
+from app.concepts.views._load import concept_or_404, team_concept
 from app.core.downloads import send_stored_document
 from app.core.formatting import Countdown, duration_text
 from app.core.timeutil import as_utc, clock
+from app.core.web import http_status
 from app.db import db
 from app.i18n import _
 
 
 # ---------------------------------------------------------------- loading
-def _load(concept_id: int) -> Concept:
-    concept = db.session.get(Concept, concept_id)
-    if concept is None:
-        abort(404)
-    return concept
-
-
-def _load_for_team(concept_id: int) -> Concept:
-    """The concept, or 404 for anyone not on its team: they may not know the draft exists (S17)."""
-    concept = _load(concept_id)
-    if not is_team_member(current_user, concept):
-        abort(404)
-    return concept
-
-
 def _version_of(concept: Concept, number: int) -> ConceptVersion:
     version = db.session.scalar(select(ConceptVersion).where(ConceptVersion.concept_id == concept.id,
                                                              ConceptVersion.number == number))
@@ -107,7 +94,7 @@ def _context(concept: Concept) -> dict[str, Any]:
     writable = concept.is_writable(now, grace)
     state = ConceptState(concept.state)
     items = checklist(concept, challenge)
-    problem = restore_problem(concept, current_user) if state == ConceptState.WITHDRAWN and writable else None
+    actions = team_actions(concept, current_user, now)
     return {
         "concept": concept, "challenge": challenge, "reference": reference(concept.id),
         "state": state, "state_label": CONCEPT_STATE_LABELS[state], "deadline": concept.deadline(),
@@ -116,10 +103,8 @@ def _context(concept: Concept) -> dict[str, Any]:
         "checklist": _checklist_links(concept, items), "ready": checklist_complete(items),
         "versions": list(reversed(concept.versions)), "counting": concept.current_version(),
         "reopened": state == ConceptState.DRAFT and concept.submitted_version_no is not None,
-        "can_reopen": writable and state == ConceptState.SUBMITTED,
-        "can_withdraw": writable and state in (ConceptState.DRAFT, ConceptState.SUBMITTED),
-        "can_restore": writable and state == ConceptState.WITHDRAWN and problem is None,
-        "restore_problem": problem,
+        "can_reopen": actions.reopen, "can_withdraw": actions.withdraw, "can_restore": actions.restore,
+        "restore_problem": actions.restore_problem,
         "links": {"edit": url_for("concepts.edit", concept_id=concept.id),
                   "team": url_for("concepts.team", concept_id=concept.id),
                   "submit": url_for("concepts.submit", concept_id=concept.id),
@@ -139,7 +124,7 @@ def _render_overview(concept: Concept, *, withdraw_form: WithdrawForm | None = N
 # ---------------------------------------------------------------- overview
 @login_required
 def overview(concept_id: int) -> Any:
-    concept = _load(concept_id)
+    concept = concept_or_404(concept_id)
     if not is_team_member(current_user, concept):
         now, grace = clock.now(), grace_seconds()
         slug = concept.challenge.slug
@@ -173,7 +158,7 @@ def _submit_form(concept: Concept, formdata: Any = None) -> SubmitForm:
 
 @login_required
 def submit(concept_id: int) -> Any:
-    concept = _load_for_team(concept_id)
+    concept = team_concept(concept_id)
     if request.method != "POST":
         return _render_submit(concept, _submit_form(concept))
     form = _submit_form(concept, formdata=True)
@@ -186,14 +171,14 @@ def submit(concept_id: int) -> Any:
                                           base_version=base_version, licence=form.licence.data)
     except ChecklistIncompleteError as exc:
         db.session.rollback()
-        return _render_submit(concept, form, refused=str(exc), missing=exc.missing, status=exc.status)
+        return _render_submit(concept, form, refused=str(exc), missing=exc.missing, status=http_status(exc))
     except VersionConflictError as exc:
         db.session.rollback()
         form.lock_version.data = concept.lock_version  # the page now shows the current draft
-        return _render_submit(concept, form, refused=str(exc), status=exc.status)
+        return _render_submit(concept, form, refused=str(exc), status=http_status(exc))
     except ConceptError as exc:
         db.session.rollback()
-        return _render_submit(concept, form, refused=str(exc), status=exc.status)
+        return _render_submit(concept, form, refused=str(exc), status=http_status(exc))
     except IntegrityError:
         # Another request made the version for this same saved state first (S22): show its receipt.
         db.session.rollback()
@@ -213,10 +198,9 @@ def submit(concept_id: int) -> Any:
 # ---------------------------------------------------------------- receipts
 @login_required
 def version(concept_id: int, number: int) -> Any:
-    concept = _load_for_team(concept_id)
+    concept = team_concept(concept_id)
     item = _version_of(concept, number)
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(item.member_ids or [])))}
-    members = [users[i] for i in item.member_ids or [] if i in users]
+    members = queries.version_members(item)
     document = fingerprint_document(item, concept.id)
     return render_template(
         "concepts/version.html", concept=concept, challenge=concept.challenge, version=item,
@@ -231,7 +215,7 @@ def version(concept_id: int, number: int) -> Any:
 @login_required
 def version_file(concept_id: int, number: int, file_id: int, filename: str) -> Any:
     # The team only, checked on every fetch: the URL is no bearer token (S37).
-    concept = _load_for_team(concept_id)
+    concept = team_concept(concept_id)
     item = _version_of(concept, number)
     stored = db.session.get(ConceptVersionFile, file_id)
     if stored is None or stored.version_id != item.id:
@@ -246,7 +230,7 @@ def version_file(concept_id: int, number: int, file_id: int, filename: str) -> A
 
 # ---------------------------------------------------------------- reopen, withdraw, restore
 def _act(concept_id: int, service: Any, done_message: str, form: Any) -> Any:
-    concept = _load_for_team(concept_id)
+    concept = team_concept(concept_id)
     if not form.validate_on_submit():
         status = 400
         withdraw_form = form if isinstance(form, WithdrawForm) else None
@@ -255,7 +239,7 @@ def _act(concept_id: int, service: Any, done_message: str, form: Any) -> Any:
         changed = service(concept=concept, by=current_user, now=clock.now())
     except ConceptError as exc:
         db.session.rollback()
-        return _render_overview(concept, refused=str(exc), status=exc.status)
+        return _render_overview(concept, refused=str(exc), status=http_status(exc))
     db.session.commit()
     if changed:
         flash(done_message, "success")

@@ -11,9 +11,8 @@ from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from app.accounts.models import User
+from app.concepts import queries
 from app.concepts.forms.teams import NameConsentForm, TeamActionForm, TeamInviteForm, TeamNameForm
 from app.concepts.models import (
     MEMBER_ROLE_LABELS,
@@ -23,7 +22,7 @@ from app.concepts.models import (
     MemberRole,
     TeamInvitation,
 )
-from app.concepts.permissions import can_manage_team, is_team_lead, is_team_member
+from app.concepts.permissions import can_manage_team, is_team_lead
 from app.concepts.services import teams
 from app.concepts.services.common import (
     ConceptError,
@@ -32,7 +31,9 @@ from app.concepts.services.common import (
     max_team_size,
     slot_problem,
 )
+from app.concepts.views._load import team_concept
 from app.core.timeutil import clock
+from app.core.web import flash_refusal, http_status
 from app.db import db
 from app.extensions import client_ip, limiter
 from app.i18n import _
@@ -48,15 +49,6 @@ def _invite_limit() -> str:
 
 def _user_key() -> str:
     return f"team-invite:user:{current_user.id}" if current_user.is_authenticated else f"team-invite:ip:{client_ip()}"
-
-
-def _load_team(concept_id: int) -> Concept:
-    """The concept, for its team only: 404 for everyone else, who may not know it exists."""
-    g.private_response = True
-    concept = db.session.get(Concept, concept_id)
-    if concept is None or not is_team_member(current_user, concept):
-        abort(404)
-    return concept
 
 
 def _require_lead(concept: Concept) -> None:
@@ -86,14 +78,6 @@ def _render_team(concept: Concept, *, invite_form: TeamInviteForm | None = None,
         challenge_url=url_for("challenges.detail", slug=concept.challenge.slug)), status
 
 
-def _field_error(form: Any, exc: ConceptError, default_field: str) -> None:
-    name = exc.field or default_field
-    if name in form:
-        form[name].errors = [*form[name].errors, str(exc)]
-    else:
-        flash(str(exc), "error")
-
-
 def _act(concept: Concept, action: Any) -> Any:
     """Run a button's action: CSRF already checked by the app; refuse with the service's status."""
     if not TeamActionForm().validate_on_submit():
@@ -103,7 +87,7 @@ def _act(concept: Concept, action: Any) -> Any:
     except ConceptError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _render_team(concept, status=exc.status)
+        return _render_team(concept, status=http_status(exc))
     db.session.commit()
     if message:
         flash(message, "success")
@@ -112,13 +96,13 @@ def _act(concept: Concept, action: Any) -> Any:
 
 @login_required
 def team(concept_id: int) -> Any:
-    return _render_team(_load_team(concept_id))
+    return _render_team(team_concept(concept_id))
 
 
 @limiter.limit(_invite_limit, key_func=_user_key, methods=["POST"])
 @login_required
 def invite(concept_id: int) -> Any:
-    concept = _load_team(concept_id)
+    concept = team_concept(concept_id)
     _require_lead(concept)
     form = TeamInviteForm()
     if not form.validate_on_submit():
@@ -127,8 +111,8 @@ def invite(concept_id: int) -> Any:
         teams.invite_team_member(concept=concept, by=current_user, email=form.email.data, now=clock.now())
     except ConceptError as exc:
         db.session.rollback()
-        _field_error(form, exc, "email")
-        return _render_team(concept, invite_form=form, status=exc.status)
+        flash_refusal(form, exc, "email")
+        return _render_team(concept, invite_form=form, status=http_status(exc))
     db.session.commit()
     flash(_("An invitation has been sent to %(email)s.", email=form.email.data), "success")
     return redirect(url_for("concepts.team", concept_id=concept.id))
@@ -136,7 +120,7 @@ def invite(concept_id: int) -> Any:
 
 @login_required
 def revoke_invitation(concept_id: int, invitation_id: int) -> Any:
-    concept = _load_team(concept_id)
+    concept = team_concept(concept_id)
     _require_lead(concept)
     invitation = db.session.get(TeamInvitation, invitation_id)
     if invitation is None or invitation.concept_id != concept.id:
@@ -158,7 +142,7 @@ def _load_member(concept: Concept, member_id: int) -> ConceptMember:
 
 @login_required
 def remove_member(concept_id: int, member_id: int) -> Any:
-    concept = _load_team(concept_id)
+    concept = team_concept(concept_id)
     _require_lead(concept)
     member = _load_member(concept, member_id)
     name = member.user.display_name
@@ -171,7 +155,7 @@ def remove_member(concept_id: int, member_id: int) -> Any:
 
 @login_required
 def make_lead(concept_id: int, member_id: int) -> Any:
-    concept = _load_team(concept_id)
+    concept = team_concept(concept_id)
     _require_lead(concept)
     member = _load_member(concept, member_id)
     name = member.user.display_name
@@ -184,7 +168,7 @@ def make_lead(concept_id: int, member_id: int) -> Any:
 
 @login_required
 def leave(concept_id: int) -> Any:
-    concept = _load_team(concept_id)
+    concept = team_concept(concept_id)
     if not TeamActionForm().validate_on_submit():
         abort(400)
     try:
@@ -192,7 +176,7 @@ def leave(concept_id: int) -> Any:
     except ConceptError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _render_team(concept, status=exc.status)
+        return _render_team(concept, status=http_status(exc))
     db.session.commit()
     flash(_("You have left the team. You no longer have access to its concept."), "success")
     return redirect(url_for("concepts.mine"))
@@ -200,7 +184,7 @@ def leave(concept_id: int) -> Any:
 
 @login_required
 def team_name(concept_id: int) -> Any:
-    concept = _load_team(concept_id)
+    concept = team_concept(concept_id)
     _require_lead(concept)
     form = TeamNameForm()
     if not form.validate_on_submit():
@@ -210,8 +194,8 @@ def team_name(concept_id: int) -> Any:
                                     now=clock.now())
     except ConceptError as exc:
         db.session.rollback()
-        _field_error(form, exc, "team_name")
-        return _render_team(concept, name_form=form, status=exc.status)
+        flash_refusal(form, exc, "team_name")
+        return _render_team(concept, name_form=form, status=http_status(exc))
     db.session.commit()
     if changed:
         flash(_("The team name has been saved."), "success")
@@ -220,7 +204,7 @@ def team_name(concept_id: int) -> Any:
 
 @login_required
 def name_consent(concept_id: int) -> Any:
-    concept = _load_team(concept_id)
+    concept = team_concept(concept_id)
     form = NameConsentForm()
     if not form.validate_on_submit():
         abort(400)
@@ -229,7 +213,7 @@ def name_consent(concept_id: int) -> Any:
     except ConceptError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _render_team(concept, status=exc.status)
+        return _render_team(concept, status=http_status(exc))
     db.session.commit()
     if changed:
         if form.show_name_publicly.data:
@@ -273,18 +257,12 @@ def _render_invitation(invitation: TeamInvitation, token: str, *, error: str | N
         blocker = _blocker(invitation)
     if wrong_account and status == 200:
         status = 403
-    inviter_name = _load_inviter_name(invitation)
+    inviter_name = queries.inviter_name(invitation)
     return render_template(
         "concepts/team_invitation.html", invitation=invitation, concept=concept, challenge=concept.challenge,
         token=token, form=TeamActionForm(), wrong_account=wrong_account, unverified=unverified,
         blocker=blocker, error=error, problem=problem, inviter_name=inviter_name,
         team_label=concept.team_name or "", next_path=request.path), status
-
-
-def _load_inviter_name(invitation: TeamInvitation) -> str:
-    name = db.session.scalar(select(User.display_name).where(User.id == invitation.invited_by_id)) \
-        if invitation.invited_by_id else None
-    return name or ""
 
 
 def _member_redirect(invitation: TeamInvitation) -> Any | None:
@@ -314,8 +292,8 @@ def _answer(token: str, action: Any, done: Any) -> Any:
         db.session.rollback()
         if teams.invitation_problem(invitation, clock.now()):
             return _member_redirect(invitation) or _render_invitation(invitation, token, problem=str(exc),
-                                                                      status=exc.status)
-        return _render_invitation(invitation, token, error=str(exc), status=exc.status)
+                                                                      status=http_status(exc))
+        return _render_invitation(invitation, token, error=str(exc), status=http_status(exc))
     db.session.commit()
     return done(invitation, result)
 

@@ -23,14 +23,14 @@ from flask import (
 )
 from flask_babel import format_time
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.challenges.lifecycle import effective_state
 from app.challenges.models import Challenge, ChallengeState
-from app.challenges.permissions import can_view_challenge, is_staff_of_challenge
+from app.challenges.permissions import is_staff_of_challenge
+from app.challenges.views._load import visible_challenge
 from app.concepts.forms.workspace import AutosaveForm, DraftForm, DraftTextForm, UploadForm
-from app.concepts.models import Concept, ConceptAttachment, ConceptState
-from app.concepts.permissions import is_team_lead, is_team_member
+from app.concepts.models import Concept, ConceptAttachment
+from app.concepts.permissions import can_edit_concept, is_team_lead, is_team_member
 from app.concepts.services.common import (
     ConceptError,
     DeadlinePassedError,
@@ -48,11 +48,13 @@ from app.concepts.services.workspace import (
     save_draft,
     start_concept,
 )
+from app.concepts.views._load import team_concept
 from app.core.downloads import send_stored_document, send_stored_image
 from app.core.files import format_size
 from app.core.markdown import render_markdown
 from app.core.timeutil import clock
 from app.core.uploads import UploadError, store_image
+from app.core.web import http_status, place_error
 from app.db import db
 from app.i18n import _, _n
 from app.i18n_setup import LANGUAGE_NAMES
@@ -71,15 +73,6 @@ def _disk_message() -> str:
 
 
 # ---------------------------------------------------------------- loading and authorising
-def _load_member(concept_id: int) -> Concept:
-    """The concept, or 404 for anyone not on its team (S17): they may not know it exists."""
-    concept = db.session.get(Concept, concept_id)
-    if concept is None or not is_team_member(current_user, concept):
-        abort(404)
-    g.private_response = True
-    return concept
-
-
 def _attachment_of(concept: Concept, attachment_id: int) -> ConceptAttachment:
     item = db.session.get(ConceptAttachment, attachment_id)
     if item is None or item.concept_id != concept.id:
@@ -88,7 +81,7 @@ def _attachment_of(concept: Concept, attachment_id: int) -> ConceptAttachment:
 
 
 def _is_editable(concept: Concept) -> bool:
-    return concept.state == ConceptState.DRAFT and concept.is_writable(clock.now(), grace_seconds())
+    return can_edit_concept(current_user, concept, clock.now(), grace_seconds())
 
 
 # ---------------------------------------------------------------- template helpers
@@ -162,7 +155,7 @@ def _render_edit(concept: Concept, form: DraftForm | None, status: int = 200, *,
                  preview: bool = False) -> tuple[str, int]:
     now = clock.now()
     writable = concept.is_writable(now, grace_seconds())
-    editable = writable and concept.state == ConceptState.DRAFT
+    editable = can_edit_concept(current_user, concept, now, grace_seconds())
     if form is None and editable:
         form = DraftForm(formdata=None, data=_initial(concept))
     return render_template(
@@ -186,21 +179,10 @@ def _render_conflict(concept: Concept, form: DraftForm, exc: ConceptError) -> tu
         links=_links(concept)), 409
 
 
-def _field_error(form: Any, exc: ConceptError | UploadError) -> str | None:
-    """Show a refusal at its field; return it as a page notice when it belongs to no field."""
-    name = exc.field
-    if name and name in form:
-        form[name].errors = [*form[name].errors, str(exc)]
-        return None
-    return str(exc)
-
-
 # ---------------------------------------------------------------- start
 @login_required
 def start(slug: str) -> Any:
-    challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug))
-    if challenge is None or not can_view_challenge(current_user, challenge):
-        abort(404)
+    challenge = visible_challenge(slug)
     g.private_response = True
     try:
         concept = start_concept(challenge=challenge, by=current_user, now=clock.now())
@@ -211,7 +193,7 @@ def start(slug: str) -> Any:
             "concepts/start_refused.html", challenge=challenge, message=str(exc),
             profile_url=url_for("accounts.profile") if isinstance(exc, NotEligibleError) else None,
             existing_url=url_for("concepts.edit", concept_id=existing.id) if existing is not None else None,
-        ), exc.status
+        ), http_status(exc)
     db.session.commit()
     flash(_("Your draft has been created. Only your team can see it; it is saved every time you save the form."),
           "success")
@@ -228,7 +210,7 @@ def _store_cover(form: DraftForm) -> str | None:
 
 @login_required
 def edit(concept_id: int) -> Any:
-    concept = _load_member(concept_id)
+    concept = team_concept(concept_id)
     if request.method == "GET":
         return _render_edit(concept, None, preview=request.args.get("preview") == "1")
     form = DraftForm()
@@ -244,7 +226,7 @@ def edit(concept_id: int) -> Any:
         cover_hash = _store_cover(form)
     except UploadError as exc:
         form.cover.errors = [*form.cover.errors, str(exc)]
-        status = max(status, exc.status)
+        status = max(status, http_status(exc))
     except OSError as exc:
         current_app.logger.error("Concept %s: storing the cover image failed: %s", concept.id, exc)
         form.cover.errors = [*form.cover.errors, _disk_message()]
@@ -257,8 +239,8 @@ def edit(concept_id: int) -> Any:
         return _render_conflict(concept, form, exc)
     except ConceptError as exc:
         db.session.rollback()
-        notice = _field_error(form, exc)
-        return _render_edit(concept, form, exc.status, notice=notice)
+        notice = place_error(form, exc)
+        return _render_edit(concept, form, http_status(exc), notice=notice)
     db.session.commit()
     _set_version(form, concept.lock_version)
 
@@ -270,7 +252,7 @@ def edit(concept_id: int) -> Any:
         except (ConceptError, UploadError) as exc:
             db.session.rollback()
             form.attachment.errors = [*form.attachment.errors, str(exc)]
-            status = max(status, getattr(exc, "status", 400))
+            status = max(status, http_status(exc))
         except OSError as exc:
             db.session.rollback()
             current_app.logger.error("Concept %s: storing an attachment failed: %s", concept.id, exc)
@@ -330,7 +312,7 @@ def autosave(concept_id: int) -> Any:
     except ConceptError as exc:
         db.session.rollback()
         # 409: submitted or withdrawn meanwhile; the page's script stops saving.
-        return _json(exc.status, ok=False, field=exc.field, locked=exc.status == 409,
+        return _json(http_status(exc), ok=False, field=exc.field, locked=http_status(exc) == 409,
                      message=_not_saved(str(exc)))
     db.session.commit()
     return _json(200, ok=True, lock_version=concept.lock_version, saved_at=now.isoformat(),
@@ -344,7 +326,7 @@ def _wants_json() -> bool:
 
 @login_required
 def upload(concept_id: int) -> Any:
-    concept = _load_member(concept_id)
+    concept = team_concept(concept_id)
     form = UploadForm()
     base = form.lock_version.data if form.validate_on_submit() else None
     file = form.attachment.data
@@ -358,7 +340,7 @@ def upload(concept_id: int) -> Any:
                                           upload_dir=current_app.config["UPLOAD_DIR"])
         except (ConceptError, UploadError) as exc:
             db.session.rollback()
-            status, message = getattr(exc, "status", 400), str(exc)
+            status, message = http_status(exc), str(exc)
         except OSError as exc:
             db.session.rollback()
             current_app.logger.error("Concept %s: storing an attachment failed: %s", concept.id, exc)
@@ -383,7 +365,7 @@ def upload(concept_id: int) -> Any:
 
 @login_required
 def delete_attachment(concept_id: int, attachment_id: int) -> Any:
-    concept = _load_member(concept_id)
+    concept = team_concept(concept_id)
     item = _attachment_of(concept, attachment_id)
     name = item.filename
     try:
@@ -400,7 +382,7 @@ def delete_attachment(concept_id: int, attachment_id: int) -> Any:
 @login_required
 def draft_file(concept_id: int, attachment_id: int, filename: str) -> Any:
     # Permission is checked on every fetch: the URL is no bearer token (S37).
-    concept = _load_member(concept_id)
+    concept = team_concept(concept_id)
     item = _attachment_of(concept, attachment_id)
     if filename != item.filename:
         return redirect(draft_file_url(item))
@@ -411,7 +393,7 @@ def draft_file(concept_id: int, attachment_id: int, filename: str) -> Any:
 
 @login_required
 def cover(concept_id: int) -> Any:
-    concept = _load_member(concept_id)
+    concept = team_concept(concept_id)
     if not concept.cover_image_hash:
         abort(404)
     return send_stored_image(concept.cover_image_hash)
