@@ -8,12 +8,16 @@ import itertools
 import uuid
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from app.concepts.models import Concept, ConceptState, TeamInvitation
 from app.core.timeutil import utcnow
 from app.db import db
+
+# On SQLite and PostgreSQL: the point is that the SQL half agrees with Python on each backend.
+pytestmark = pytest.mark.both_databases
 
 
 def test_python_and_sql_agree_on_pending(app: Flask, make_concept) -> None:
