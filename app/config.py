@@ -134,7 +134,7 @@ def load_config(env: str | None = None) -> dict[str, Any]:
         "LANGUAGES": LANGUAGES,
         # A directory for compiled templates (Jinja's bytecode cache), shared by every app and
         # worker process that uses it, so each template is compiled once instead of once per
-        # process start; entries are keyed by the template's source, so an edit never serves stale
+        # process start; each entry is checked against the template's source, so an edit never serves stale
         # code. None: compile in memory. The test harness sets one per test worker.
         "TEMPLATE_CACHE_DIR": os.environ.get("TEMPLATE_CACHE_DIR") or None,
         # Who runs this site: named as the data controller (P07) and in the accessibility statement (A11).
