@@ -48,7 +48,19 @@ def create_app(config: Mapping[str, Any] | str | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from app import accounts, admin, challenges, concepts, core, demo, feeds, mail, organisations, pages
+    from app import (
+        accounts,
+        admin,
+        challenges,
+        concepts,
+        core,
+        demo,
+        feeds,
+        judging,
+        mail,
+        organisations,
+        pages,
+    )
     from app.cli import register_cli
     from app.i18n_setup import init_i18n
     from app.models import register_models
@@ -57,7 +69,7 @@ def create_app(config: Mapping[str, Any] | str | None = None) -> Flask:
     init_i18n(app, babel)
     # Every feature wires itself here, in the order imports flow (STYLE §1): nothing registers a
     # route, helper, command or receiver by being imported.
-    for feature in (core, mail, accounts, organisations, challenges, concepts, feeds, pages, admin, demo):
+    for feature in (core, mail, accounts, organisations, challenges, concepts, judging, feeds, pages, admin, demo):
         feature.init_app(app)
     register_cli(app)
 

@@ -25,6 +25,22 @@ from app.concepts.models import (
     TeamInvitation,
 )
 from app.core.audit import AuditEvent
+from app.judging.models import (
+    Assignment,
+    Conflict,
+    Decision,
+    EntryLabel,
+    JudgingRound,
+    JuryInvitation,
+    JurySeat,
+    Placement,
+    RankingBallot,
+    ReminderSent,
+    RoundEntry,
+    RoundJuror,
+    Score,
+    ScoreSheet,
+)
 from app.mail.models import OutboxMessage
 from app.organisations.models import Invitation, Membership, Organisation
 
@@ -32,7 +48,8 @@ MODELS: tuple[type, ...] = (
     User, UserSession, TermsAcceptance, AuditEvent, OutboxMessage, Organisation, Membership, Invitation,
     Challenge, Criterion, ChallengeAttachment, ChallengeSDG, ChangeLogEntry, StateTransition, Question,
     Announcement, Follow, Tag, Concept, ConceptMember, ConceptAttachment, ConceptVersion, ConceptVersionFile,
-    TeamInvitation, ConceptExtension,
+    TeamInvitation, ConceptExtension, JurySeat, JuryInvitation, EntryLabel, JudgingRound, RoundJuror,
+    RoundEntry, Assignment, Conflict, ScoreSheet, Score, RankingBallot, ReminderSent, Decision, Placement,
 )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.challenges import signals
 from app.challenges.models import Challenge, ChallengeState, StateTransition
 from app.core.audit import record_event
 from app.db import db
@@ -103,6 +104,7 @@ def _record(challenge: Challenge, to: ChallengeState, *, actor: Any | None, now:
                                    actor_id=getattr(actor, "id", None), reason=reason, at=now))
     record_event(actor=actor, action=f"challenge.{to.value}", object_type="challenge", object_id=challenge.id,
                  details={"from": from_state.value, "to": to.value, **({"reason": reason} if reason else {})})
+    signals.state_changed.send(challenge, from_state=from_state, to_state=to, actor=actor, now=now)
 
 
 def catch_up(challenge: Challenge, *, now: datetime) -> ChallengeState:

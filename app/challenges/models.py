@@ -214,6 +214,9 @@ class Challenge(db.Model):
         String(10), default=ConceptPublication.WINNERS, server_default="winners")
     max_concept_files: Mapped[int] = mapped_column(default=5, server_default="5")
     max_concept_file_mb: Mapped[int] = mapped_column(default=10, server_default="10")
+    # Blind judging (S19): jurors never learn who is behind a concept. Fixed once the first
+    # concept is submitted (rubric_frozen_at), like the rubric.
+    is_blind: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # The timeline, stored in UTC; shown in the organisation's (or the viewer's) time zone.
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

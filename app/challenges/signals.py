@@ -17,3 +17,14 @@ step_requested = _signals.signal("challenges.step-requested")
 #: Sent by the organisation dashboard and the manage page with `challenge_ids` (a list, or a
 #: subquery of ids); sender is the app. A receiver returns {challenge id: (drafts, submitted)}.
 concept_counts_requested = _signals.signal("challenges.concept-counts-requested")
+
+#: Sent by lifecycle after a step is recorded (in the same transaction), with `from_state`,
+#: `to_state` (ChallengeState), `actor` (None for the clock) and `now`; sender is the Challenge.
+#: Judging draws the entries' labels when judging starts and tells participants their outcome
+#: when results are published.
+state_changed = _signals.signal("challenges.state-changed")
+
+#: Sent by the periodic task (`flask challenges tick`) inside its transaction, with `now`; sender
+#: is the app. A receiver does its own due work (judging: deadline reminders, results due at
+#: `results_at`) and returns how many things it did.
+tick_requested = _signals.signal("challenges.tick-requested")

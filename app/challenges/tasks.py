@@ -12,6 +12,7 @@ import threading
 
 from flask import Flask
 
+from app.challenges import signals
 from app.challenges.lifecycle import record_due_transitions
 from app.core.background import BackgroundLoop, run_periodic, start_background_loop
 from app.core.timeutil import utcnow
@@ -23,10 +24,15 @@ TICK_INTERVAL = 60.0
 
 
 def tick(app: Flask) -> int:
-    """Record every due time-driven step in one transaction; returns how many challenges moved."""
+    """Record every due time-driven step and the features' due work in one transaction; returns how many
+    things were done."""
     with app.app_context():
         try:
-            moved = record_due_transitions(now=utcnow())
+            now = utcnow()
+            moved = record_due_transitions(now=now)
+            # Features above do their own due work in the same transaction (judging: reminders).
+            for _receiver, done in signals.tick_requested.send(app, now=now):
+                moved += int(done or 0)
             db.session.commit()
         except BaseException:
             db.session.rollback()

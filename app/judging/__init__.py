@@ -1,7 +1,20 @@
 """Judging: juries score concepts against the weighted rubric, blind where chosen; aggregation,
 assignment of concepts to jurors, decisions and results (issue 10).
 
-The pure parts come first and know nothing of Flask or the database: `aggregate.py` (scores to
-rankings, calibration, uncertainty, agreement) and `assignment.py` (which juror reads which
-concept). The feature is wired into the app by an `init_app(app)` here once it has pages.
+The pure parts know nothing of Flask or the database: `aggregate.py` (scores to rankings,
+calibration, uncertainty, agreement) and `assignment.py` (which juror reads which concept).
+
+`init_app` is the one place that wires the feature into an app: its blueprint (every URL rule is
+in routes.py), its template helpers, and its receivers of the challenges and concepts features'
+signals (the features below it, which never import this one). Imports stay inside the function
+so that importing a model never pulls in the views.
 """
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from app.judging.routes import bp
+
+    app.register_blueprint(bp)
