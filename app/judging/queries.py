@@ -15,6 +15,7 @@ from app.judging.models import (
     CONFLICT_IN_FORCE,
     Assignment,
     Conflict,
+    Decision,
     EntryLabel,
     JudgingRound,
     JurySeat,
@@ -66,6 +67,17 @@ def labels(challenge_id: int) -> dict[int, str]:
     rows = db.session.execute(select(EntryLabel.concept_id, EntryLabel.number)
                               .where(EntryLabel.challenge_id == challenge_id))
     return {cid: EntryLabel(number=n).label for cid, n in rows}
+
+
+def decision(challenge_id: int) -> Decision | None:
+    """The jury's decision for the challenge, if one was started."""
+    return db.session.scalar(select(Decision).where(Decision.challenge_id == challenge_id))
+
+
+def sheets_locked(challenge_id: int) -> bool:
+    """Once the decision is final every sheet and ballot of the challenge is read-only (S21)."""
+    found = decision(challenge_id)
+    return found is not None and found.is_final
 
 
 def conflicted_concept_ids(seat_id: int) -> set[int]:
