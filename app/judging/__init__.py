@@ -15,6 +15,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from app.challenges import signals
     from app.judging.routes import bp
+    from app.judging.services.rounds import on_state_changed
 
     app.register_blueprint(bp)
+    # Judging starts: labels, round 1 and conflict flags (services/rounds.py).
+    signals.state_changed.connect(on_state_changed)
