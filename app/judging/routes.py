@@ -9,9 +9,20 @@ from typing import Any
 
 from flask import Blueprint
 
+from app.judging.views import assignments, flags, rounds
+
 bp = Blueprint("judging", __name__)
 
 RULES: list[tuple[str, Any, dict[str, Any]]] = [
+    # views/rounds.py
+    ("/challenges/<slug>/jury/rounds", rounds.rounds, {"methods": ["GET", "POST"]}),
+    # views/assignments.py
+    ("/challenges/<slug>/jury/rounds/<int:number>/assignment", assignments.assignment_page,
+     {"methods": ["GET", "POST"], "endpoint": "assignment"}),
+    ("/challenges/<slug>/jury/rounds/<int:number>/assignment/pair", assignments.assignment_pair,
+     {"methods": ["POST"]}),
+    # views/flags.py
+    ("/challenges/<slug>/jury/conflicts/review", flags.conflict_flags, {"methods": ["GET", "POST"]}),
 ]
 
 for _rule, _view, _options in RULES:

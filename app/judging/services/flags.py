@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.challenges.models import Challenge
+from app.challenges.models import Challenge, ChallengeState
 from app.concepts.models import Concept, ConceptMember
 from app.core.audit import record_event
 from app.db import db
@@ -40,6 +40,8 @@ PUBLIC_MAIL_DOMAINS = frozenset({
     "telia.com", "telia.se", "telia.no", "bredband.net", "spray.se", "yandex.com", "mail.com", "zoho.com",
     "fastmail.com", "tutanota.com", "hey.com",
 })
+# The chair decides flags while the jury prepares and judges.
+DECIDING_STATES = frozenset({ChallengeState.CLOSED, ChallengeState.JUDGING})
 
 
 def is_public_mail_domain(domain: str) -> bool:
@@ -166,6 +168,9 @@ def flagged_conflict(challenge: Challenge, conflict_id: int) -> Conflict:
 def decide_flag(*, conflict: Conflict, confirm: bool, note: str, by: Any, now: datetime) -> Conflict:
     """The chair confirms (the conflict is then in force) or dismisses a flag; audited.
     A decided flag may be decided again (a slip of the hand), and each decision is recorded."""
+    challenge = db.session.get(Challenge, conflict.challenge_id)
+    if challenge is None or ChallengeState(challenge.state) not in DECIDING_STATES:
+        raise DomainError(_l("Judging is over: conflict flags can no longer be decided."), kind=Problem.CONFLICT)
     status = ConflictStatus.CONFIRMED if confirm else ConflictStatus.DISMISSED
     previous = str(conflict.status)
     conflict.status = status

@@ -12,7 +12,6 @@ round closes. A ranking round, where each juror ranks the shortlist, takes 2 to 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,7 +21,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.challenges.models import Challenge, ChallengeState
-from app.concepts.models import Concept
+from app.concepts.models import Concept, ConceptVersion
 from app.concepts.services.identity import version_mentions
 from app.core.audit import record_event
 from app.db import db
@@ -38,6 +37,7 @@ from app.judging.models import (
     RoundMethod,
     RoundState,
     SheetState,
+    entry_label,
 )
 from app.judging.services.flags import flag_conflicts
 
@@ -249,6 +249,21 @@ def add_next_round(*, challenge: Challenge, data: NextRound, by: Any, now: datet
     return rnd
 
 
-def entries_by_round(rounds: Sequence[JudgingRound]) -> dict[int, int]:
-    """{round id: number of entries}."""
-    return {r.id: len(r.entries) for r in rounds}
+@dataclass(frozen=True)
+class LabelledEntry:
+    concept_id: int
+    number: int
+    label: str
+    title: str  # of the submitted version the jury reads
+
+
+def labelled_entries(challenge_id: int) -> dict[int, LabelledEntry]:
+    """{concept id: its label and title}, by label number: what the chair's pages show of an entry
+    (never a team, so the same in a blind challenge)."""
+    rows = db.session.execute(
+        select(EntryLabel.concept_id, EntryLabel.number, ConceptVersion.title)
+        .join(Concept, Concept.id == EntryLabel.concept_id)
+        .outerjoin(ConceptVersion, (ConceptVersion.concept_id == Concept.id)
+                   & (ConceptVersion.number == Concept.submitted_version_no))
+        .where(EntryLabel.challenge_id == challenge_id).order_by(EntryLabel.number))
+    return {cid: LabelledEntry(cid, n, entry_label(n), title or "") for cid, n, title in rows}
