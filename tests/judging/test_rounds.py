@@ -23,7 +23,6 @@ from app.judging.models import (
     JurySeat,
     RankingBallot,
     RoundEntry,
-    RoundJuror,
     Score,
     ScoreSheet,
     SheetState,
@@ -70,8 +69,11 @@ def test_judging_starts_through_the_manage_page(app: Flask, closed_challenge: Ca
         assert len(rounds) == 1
         rnd = rounds[0]
         challenge = db.session.get(Challenge, cid)
-        assert rnd.name == "Round 1" and rnd.method == "rubric" and rnd.deadline_at == challenge.judging_ends_at
-        assert len(rnd.jurors) == 2 and len(rnd.entries) == 3
+        assert rnd.name == "Round 1"
+        assert rnd.method == "rubric"
+        assert rnd.deadline_at == challenge.judging_ends_at
+        assert len(rnd.jurors) == 2
+        assert len(rnd.entries) == 3
         from app.judging.services.rounds import start_judging
 
         start_judging(challenge, actor=None, now=utcnow())
@@ -97,7 +99,8 @@ def test_blind_labels_keep_what_names_the_team(app: Flask, closed_challenge: Cal
     assert _start(login, post_form, made["challenge"]).status_code == 302
     with app.app_context():
         labels = {lab.concept_id: lab.mentions for lab in db.session.scalars(select(EntryLabel))}
-        assert name in labels[first["id"]] and email in labels[first["id"]]
+        assert name in labels[first["id"]]
+        assert email in labels[first["id"]]
         assert labels[made["concepts"][1]["id"]] == []
 
 
