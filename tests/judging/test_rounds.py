@@ -345,3 +345,13 @@ def test_an_unknown_round_is_404(client: FlaskClient, make_judging: Callable[...
     login(made["chair"])
     assert client.get(f"/challenges/{made['slug']}/jury/rounds/7/assignment").status_code == 404
     assert client.get(f"/challenges/{made['slug']}/jury/rounds/0/assignment").status_code == 404
+
+
+def test_no_entries_no_round(app: Flask, make_challenge: Callable[..., dict[str, Any]], login: Callable[..., Any],
+                             post_form: Callable[..., Any]) -> None:
+    """A challenge with no entry enters judging without a round (there is nothing to judge)."""
+    challenge = make_challenge("closed")
+    assert _start(login, post_form, challenge).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count(JudgingRound.id))
+                                 .where(JudgingRound.challenge_id == challenge["id"])) == 0

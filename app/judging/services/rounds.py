@@ -2,7 +2,8 @@
 
 When a challenge enters judging (`start_judging`, connected to challenges' `state_changed`):
 every entered, eligible concept gets its label, drawn in a random order; round 1 is opened with
-the rubric, every active juror and every labelled entry; the platform's conflict flags are raised.
+the rubric, every active juror and every labelled entry (unless there is none, or a round exists);
+the platform's conflict flags are raised.
 Running it twice changes nothing.
 
 The chair then adds rounds one at a time (`add_next_round`): the new round takes the concepts
@@ -81,14 +82,16 @@ def draw_labels(challenge: Challenge) -> list[EntryLabel]:
 def start_judging(challenge: Challenge, *, actor: Any | None, now: datetime) -> None:
     """Labels, round 1 and conflict flags for a challenge entering judging (idempotent)."""
     made = draw_labels(challenge)
-    if queries.current_round(challenge.id) is None:
+    labelled = list(db.session.scalars(select(EntryLabel.concept_id).where(EntryLabel.challenge_id == challenge.id)))
+    # With no entry there is nothing to judge: no round (the chair can open one later, if entries are
+    # labelled after all).
+    if labelled and queries.current_round(challenge.id) is None:
         rnd = JudgingRound(challenge_id=challenge.id, position=1, name=str(_("Round 1")),
                            method=RoundMethod.RUBRIC, criterion_ids=[], deadline_at=challenge.judging_ends_at,
                            jurors_per_concept=None, state=RoundState.OPEN, created_at=now)
         db.session.add(rnd)
         db.session.flush()
         db.session.add_all([RoundJuror(round_id=rnd.id, seat_id=s.id) for s in queries.seats(challenge.id)])
-        labelled = db.session.scalars(select(EntryLabel.concept_id).where(EntryLabel.challenge_id == challenge.id))
         db.session.add_all([RoundEntry(round_id=rnd.id, concept_id=cid, added_at=now) for cid in labelled])
         db.session.flush()
         record_event(actor=actor, action="judging.round_opened", object_type="challenge", object_id=challenge.id,
