@@ -173,6 +173,24 @@ def test_chair_advances_the_top_two_by_rank(app: Flask, client: FlaskClient, mak
     assert "Shortlist" in client.get(url).get_data(as_text=True)
 
 
+def test_chair_advances_by_calibrated_rank(app: Flask, make_judging: Callable[..., Any],
+                                                 login: Callable[..., Any], post_form: Callable[..., Any]) -> None:
+    """Advancing by calibrated rank (each juror's scale evened out) goes through the same form."""
+    made = make_judging(concepts=3, jurors=2)
+    ids = [c["id"] for c in made["concepts"]]
+    harsh, lenient = made["jurors"]
+    _submit_scores(app, made, {ids[0]: 1, ids[1]: 2, ids[2]: 3}, jurors=[harsh])
+    _submit_scores(app, made, {ids[0]: 5, ids[1]: 4, ids[2]: 3}, jurors=[lenient])
+    login(made["chair"])
+    url = f"/challenges/{made['slug']}/jury/rounds"
+    assert post_form(url, _next_round_data(app, made, top_n="1", basis="calibrated")).status_code == 302
+    second = _rounds(app, made["challenge"]["id"])[1]
+    assert len(second.entries) == 1
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "judging.round_added")
+                                 ).details["top_n"] == 1
+
+
 def test_chair_advances_by_hand_with_a_note_each(app: Flask, client: FlaskClient, make_judging: Callable[..., Any],
                                                  login: Callable[..., Any], post_form: Callable[..., Any]) -> None:
     """A hand-picked concept needs a note; without one the form comes back (400) with what was typed."""

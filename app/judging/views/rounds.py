@@ -7,8 +7,9 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.challenges.forms.editor import utc_to_local
 from app.challenges.models import ChallengeState
-from app.core.timeutil import clock
+from app.core.timeutil import as_utc, clock
 from app.core.web import flash_refusal
 from app.db import db
 from app.errors import DomainError
@@ -51,7 +52,9 @@ def _form(challenge: Any, current: JudgingRound | None, entries: dict[int, servi
                               "jurors": [(s.id, s.shown_name()) for s in seats]}
     if formdata:
         return cls(**kwargs)
-    return cls(formdata=None, data={"criteria": [str(c.id) for c in challenge.criteria],
+    ends = challenge.judging_ends_at
+    deadline = utc_to_local(ends, challenge.timezone) if ends is not None and as_utc(ends) > clock.now() else None
+    return cls(formdata=None, data={"criteria": [str(c.id) for c in challenge.criteria], "deadline": deadline,
                                     "jurors": [str(s.id) for s in seats], "method": "rubric", "advance": "rank",
                                     "basis": "raw"}, **kwargs)
 
