@@ -373,3 +373,22 @@ def test_no_entries_no_round(app: Flask, make_challenge: Callable[..., dict[str,
     with app.app_context():
         assert db.session.scalar(select(func.count(JudgingRound.id))
                                  .where(JudgingRound.challenge_id == challenge["id"])) == 0
+
+
+def test_a_broken_ballot_is_a_message_not_a_crash(app: Flask, client: FlaskClient, make_judging: Callable[..., Any],
+                                                  login: Callable[..., Any], post_form: Callable[..., Any]) -> None:
+    """A stored ranking with a gap cannot be combined: the chair gets a 409 and a sentence."""
+    made = make_judging(concepts=3, jurors=1)
+    ids = [c["id"] for c in made["concepts"]]
+    login(made["chair"])
+    url = f"/challenges/{made['slug']}/jury/rounds"
+    assert post_form(url, _next_round_data(app, made, method="ranking", top_n="3", criteria=None)).status_code == 302
+    final = _rounds(app, made["challenge"]["id"])[1]
+    with app.app_context():
+        db.session.add(RankingBallot(round_id=final.id, seat_id=made["seat_ids"][made["jurors"][0]],
+                                     state=SheetState.SUBMITTED, ranks={str(ids[0]): 1, str(ids[1]): 3, "x": 2}))
+        db.session.commit()
+    assert client.get(url).status_code == 200
+    response = post_form(url, _next_round_data(app, made, name="Winner", top_n="1"))
+    assert response.status_code == 409
+    assert "does not fit this round" in response.get_data(as_text=True)

@@ -129,23 +129,28 @@ def schulze_ranking(judging_round: JudgingRound) -> list[RankedEntry]:
         return []
     shortlist = {cid for cid, _at in concept_rows}
     ballots = []
-    for ballot in db.session.scalars(select(RankingBallot).where(
-            RankingBallot.round_id == judging_round.id, RankingBallot.state == SheetState.SUBMITTED)):
-        recused = queries.conflicted_concept_ids(ballot.seat_id) & shortlist
-        ranks = {int(k): int(v) for k, v in (ballot.ranks or {}).items()}
-        ballots.append(aggregate.ballot_from_ranks(ballot.seat_id, ranks, recused))
     try:
+        for ballot in db.session.scalars(select(RankingBallot).where(
+                RankingBallot.round_id == judging_round.id, RankingBallot.state == SheetState.SUBMITTED)):
+            recused = queries.conflicted_concept_ids(ballot.seat_id) & shortlist
+            ranks = {int(k): int(v) for k, v in (ballot.ranks or {}).items()}
+            ballots.append(aggregate.ballot_from_ranks(ballot.seat_id, ranks, recused))
         result = aggregate.schulze([aggregate.Concept(id=cid, tie_key=at) for cid, at in concept_rows], ballots)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise DomainError(_l("A submitted ranking does not fit this round's entries, so the round cannot be "
                              "ranked."), kind=Problem.CONFLICT) from exc
     return [RankedEntry(cid, i + 1, None) for i, cid in enumerate(result.order)]
 
 
 def round_ranking(judging_round: JudgingRound, basis: aggregate.Basis = aggregate.Basis.RAW) -> list[RankedEntry]:
+    """The round's order. Raises DomainError (CONFLICT) when its scores cannot be ranked."""
     if judging_round.method == RoundMethod.RANKING:
         return schulze_ranking(judging_round)
-    return rubric_ranking(judging_round, basis)
+    try:
+        return rubric_ranking(judging_round, basis)
+    except ValueError as exc:
+        raise DomainError(_l("The scores of this round cannot be ranked yet. Advance concepts by hand instead."),
+                          field="advance", kind=Problem.CONFLICT) from exc
 
 
 # ---------------------------------------------------------------- the next round
