@@ -9,9 +9,15 @@ from typing import Any
 
 from flask import Blueprint
 
+from app.judging.views import progress
+
 bp = Blueprint("judging", __name__)
 
 RULES: list[tuple[str, Any, dict[str, Any]]] = [
+    # views/progress.py
+    ("/challenges/<slug>/jury/progress", progress.progress, {"methods": ["GET"]}),
+    ("/challenges/<slug>/jury/progress/remind", progress.remind, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/progress/remind-everyone", progress.remind_everyone, {"methods": ["POST"]}),
 ]
 
 for _rule, _view, _options in RULES:
