@@ -116,6 +116,7 @@ def readable_concept_ids(seat: JurySeat, judging_round: JudgingRound) -> set[int
 class JurorProgress:
     """How far one juror of a round has come (the chair's progress page, the reminders).
 
+    `last_activity` is the latest save of a sheet or ballot, or the declaration of conflicts.
     `readable` counts the concepts the juror may open (the readable_concept_ids rule, worked out
     for every juror at once); for a removed juror it is what they could open before removal, and
     nothing is left for them to do. In a ranking round the work is one ballot."""
@@ -194,10 +195,11 @@ def round_progress(judging_round: JudgingRound) -> list[JurorProgress]:
     for seat in seats_in_round:
         mine = entries if assigned is None else entries & assigned.get(seat.id, set())
         mine = mine - conflicts.get(seat.id, set())
+        moments = [m for m in (latest.get(seat.id), seat.conflicts_declared_at) if m is not None]
         found.append(JurorProgress(
             seat=seat, readable=len(mine), submitted=counts.get((seat.id, SheetState.SUBMITTED.value), 0),
             drafts=counts.get((seat.id, SheetState.DRAFT.value), 0), ranking=ranking,
-            ballot=ballots.get(seat.id), last_activity=latest.get(seat.id)))
+            ballot=ballots.get(seat.id), last_activity=max(map(as_utc, moments), default=None)))
     return found
 
 

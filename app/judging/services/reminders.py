@@ -23,7 +23,7 @@ from app.db import db
 from app.errors import DomainError, Problem
 from app.i18n import _l
 from app.judging import queries
-from app.judging.models import JudgingRound, JurySeat, ReminderKind, ReminderSent, RoundState
+from app.judging.models import JudgingRound, JurySeat, ReminderKind, ReminderSent, RoundMethod, RoundState
 from app.mail.services import MailError, external_url, queue_mail, recipient_time
 
 WEEK_BEFORE = timedelta(days=7)
@@ -111,7 +111,7 @@ def _queue_reminder(seat: JurySeat, judging_round: JudgingRound, *, left: int) -
     if not user.email:
         return False
     challenge = judging_round.challenge
-    ranking = judging_round.method == "ranking"
+    ranking = judging_round.method == RoundMethod.RANKING
     subject = (_l("Reminder: your ranking for “%(challenge)s” is waiting", challenge=challenge.title) if ranking
                else _l("Reminder: score sheets are waiting for you in “%(challenge)s”", challenge=challenge.title))
     try:
