@@ -245,3 +245,40 @@ def test_blind_reminders_name_no_team_member_or_institution(app, judged, send_ou
     texts += [str(m) for m in smtp_sink.messages]
     for text in texts:
         assert [h for h in hidden | labels if h and h in text] == []
+
+
+@pytest.mark.both_databases
+def test_two_hosts_sending_at_the_same_moment_send_once(app, judged) -> None:
+    """The true race, on PostgreSQL: the other host has inserted its claim but not committed
+    when this run inserts the same one; this run waits on the unique index, then finds the row
+    taken and sends nothing for it. (SQLite lets one writer in at a time: nothing to race.)"""
+    _needs_round_link(app)
+    built = judged()
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite has one writer at a time")
+    now = DEADLINE - timedelta(days=2)
+    claimed, go_on = threading.Event(), threading.Event()
+
+    def _other_host() -> None:
+        with app.app_context():
+            due = [d for d in reminders.due_reminders(now) if d.seat.user.email == built["chair"]]
+            assert reminders.send_due_reminders(due, now=now) == 1
+            claimed.set()
+            go_on.wait(5)
+            db.session.commit()
+
+    other = threading.Thread(target=_other_host)
+    other.start()
+    try:
+        assert claimed.wait(5)
+        with app.app_context():
+            due = reminders.due_reminders(now)  # the uncommitted claim is invisible: both are due
+            assert len(due) == 2
+            threading.Timer(0.3, go_on.set).start()
+            assert reminders.send_due_reminders(due, now=now) == 1
+            db.session.commit()
+    finally:
+        go_on.set()
+        other.join(5)
+    assert sorted(m.to_addr for m in _mails(app)) == sorted([built["chair"], built["jurors"][1]])
