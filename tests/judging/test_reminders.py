@@ -16,6 +16,7 @@ from app.challenges.tasks import tick
 from app.concepts.models import Concept
 from app.core.timeutil import clock
 from app.db import db
+from app.errors import DomainError
 from app.judging.models import JudgingRound, JurySeat, ReminderKind, ReminderSent, ScoreSheet
 from app.judging.services import reminders
 from app.mail.models import OutboxMessage
@@ -282,3 +283,41 @@ def test_two_hosts_sending_at_the_same_moment_send_once(app, judged) -> None:
         go_on.set()
         other.join(5)
     assert sorted(m.to_addr for m in _mails(app)) == sorted([built["chair"], built["jurors"][1]])
+
+
+@pytest.mark.both_databases
+def test_two_presses_at_once_send_one_reminder(app, judged) -> None:
+    """The chair's double click: the second press waits for the first and is refused by the
+    one-hour limit (PostgreSQL; SQLite lets one writer in at a time)."""
+    _needs_round_link(app)
+    built = judged()
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite has one writer at a time")
+    seat_id = built["seat_ids"][built["jurors"][1]]
+    now = DEADLINE - timedelta(days=2)
+    clock.set(now)  # the audit event is stamped by the app's clock
+    pressed, go_on = threading.Event(), threading.Event()
+
+    def _first_press() -> None:
+        with app.app_context():
+            reminders.remind_juror(judging_round=db.session.get(JudgingRound, built["round_id"]),
+                                   seat=db.session.get(JurySeat, seat_id), by=None, now=now)
+            pressed.set()
+            go_on.wait(5)
+            db.session.commit()
+
+    first = threading.Thread(target=_first_press)
+    first.start()
+    try:
+        assert pressed.wait(5)
+        with app.app_context():
+            threading.Timer(0.3, go_on.set).start()
+            with pytest.raises(DomainError, match="less than an hour ago"):
+                reminders.remind_juror(judging_round=db.session.get(JudgingRound, built["round_id"]),
+                                       seat=db.session.get(JurySeat, seat_id), by=None, now=now)
+            db.session.rollback()
+    finally:
+        go_on.set()
+        first.join(5)
+    assert [m.to_addr for m in _mails(app)] == [built["jurors"][1]]

@@ -132,6 +132,7 @@ def remind_juror(*, judging_round: JudgingRound, seat: JurySeat, by: object, now
     progress = next((p for p in queries.round_progress(judging_round) if p.seat.id == seat.id), None)
     if progress is None or not seat.is_active:
         raise DomainError(_l("This juror is not on this round's jury."), kind=Problem.MISSING)
+    _lock_seats([seat.id])
     _check_remindable(judging_round, progress, queries.last_reminded([seat.id]).get(seat.id), now)
     _send_now(judging_round, progress, by=by)
     return progress.left
@@ -144,6 +145,7 @@ def remind_everyone(*, judging_round: JudgingRound, by: object, now: datetime) -
     if not waiting:
         raise DomainError(_l("Nobody on this round's jury has sheets left."))
     _check_round(judging_round, now)
+    _lock_seats([p.seat.id for p in waiting])
     last = queries.last_reminded([p.seat.id for p in waiting])
     reminded = skipped = 0
     for progress in waiting:
@@ -161,6 +163,13 @@ def round_remindable(judging_round: JudgingRound, now: datetime) -> bool:
     deadline (the page shows the buttons only then; the sheets being locked is checked apart)."""
     return (judging_round.state == RoundState.OPEN and judging_round.challenge.state == ChallengeState.JUDGING
             and (judging_round.deadline_at is None or as_utc(judging_round.deadline_at) > now))
+
+
+def _lock_seats(seat_ids: list[int]) -> None:
+    # Two presses at once (a double click, two chairs) must not both pass the one-hour check:
+    # the second waits here for the first to commit, then sees its audit event (PostgreSQL;
+    # SQLite already lets one writer in at a time).
+    db.session.execute(select(JurySeat.id).where(JurySeat.id.in_(seat_ids)).order_by(JurySeat.id).with_for_update())
 
 
 def _check_round(judging_round: JudgingRound, now: datetime) -> None:
