@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.judging.views import assignments, flags, rounds
+from app.judging.views import assignments, flags, progress, rounds
 
 bp = Blueprint("judging", __name__)
 
@@ -23,6 +23,10 @@ RULES: list[tuple[str, Any, dict[str, Any]]] = [
      {"methods": ["POST"]}),
     # views/flags.py
     ("/challenges/<slug>/jury/conflicts/review", flags.conflict_flags, {"methods": ["GET", "POST"]}),
+    # views/progress.py
+    ("/challenges/<slug>/jury/progress", progress.progress, {"methods": ["GET"]}),
+    ("/challenges/<slug>/jury/progress/remind", progress.remind, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/progress/remind-everyone", progress.remind_everyone, {"methods": ["POST"]}),
 ]
 
 for _rule, _view, _options in RULES:
