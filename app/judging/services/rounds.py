@@ -142,6 +142,11 @@ def schulze_ranking(judging_round: JudgingRound) -> list[RankedEntry]:
     return [RankedEntry(cid, i + 1, None) for i, cid in enumerate(result.order)]
 
 
+def has_submitted_ballots(judging_round: JudgingRound) -> bool:
+    return db.session.scalar(select(RankingBallot.id).where(
+        RankingBallot.round_id == judging_round.id, RankingBallot.state == SheetState.SUBMITTED).limit(1)) is not None
+
+
 def round_ranking(judging_round: JudgingRound, basis: aggregate.Basis = aggregate.Basis.RAW) -> list[RankedEntry]:
     """The round's order. Raises DomainError (CONFLICT) when its scores cannot be ranked."""
     if judging_round.method == RoundMethod.RANKING:

@@ -38,6 +38,11 @@ def _ranking_rows(current: JudgingRound | None, entries: dict[int, service.Label
             out["calibrated"] = service.rubric_ranking(current, aggregate.Basis.CALIBRATED)
     except (ValueError, DomainError):
         return {}
+    # Before any sheet or ranking is submitted the order is only the tie-breaker's: nothing to show.
+    if all(e.score is None for e in out.get("raw", [])) and "schulze" not in out:
+        return {}
+    if "schulze" in out and not service.has_submitted_ballots(current):
+        return {}
     return {k: [(e, entries.get(e.concept_id)) for e in v] for k, v in out.items()}
 
 
