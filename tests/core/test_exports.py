@@ -30,5 +30,6 @@ def test_csv_and_xlsx_read_back_inert() -> None:
     assert read[1][0].startswith("'=HYPERLINK")
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(rows))).active
     cell = sheet.cell(row=2, column=1)
-    assert cell.data_type == "s" and cell.value.startswith("'=HYPERLINK")
+    assert cell.data_type == "s"
+    assert cell.value.startswith("'=HYPERLINK")
     assert sheet.cell(row=2, column=2).value == 71.5

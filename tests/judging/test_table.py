@@ -6,8 +6,15 @@ import re
 import pytest
 
 from app.db import db
-from app.judging.models import Conflict, ConflictOrigin, ConflictStatus, EntryLabel, JudgingRound, RankingBallot
-from app.judging.models import SheetState
+from app.judging.models import (
+    Conflict,
+    ConflictOrigin,
+    ConflictStatus,
+    EntryLabel,
+    JudgingRound,
+    RankingBallot,
+    SheetState,
+)
 from app.judging.services.table import CACHE
 from tests.judging.helpers_table import everyone, submit_sheets
 
@@ -41,8 +48,10 @@ def test_worked_example_ranks_as_computed_by_hand(app, client, login, make_judgi
     assert _ranking_labels(html) == labels
     for score in ("100", "55", "35"):
         assert f"<td>{score}</td>" in html
-    assert "Chair " in html and "Juror 1 " in html  # juror names visible to the chair
-    assert 'role="img"' in html and "<title id=\"juror-chart-title\">" in html
+    assert "Chair " in html
+    assert "Juror 1 " in html
+    assert 'role="img"' in html
+    assert "<title id=\"juror-chart-title\">" in html
     assert "Team " in html  # not blind: teams shown
 
 
@@ -50,7 +59,9 @@ def test_calibrated_basis_and_both_rank_columns(app, client, login, make_judging
     j = _worked(app, make_judging)
     login(j["chair"])
     html = client.get(f"/challenges/{j['slug']}/jury/table?round=1&basis=calibrated").get_data(as_text=True)
-    assert "Ranking by calibrated scores" in html and "Raw rank" in html and "Calibrated rank" in html
+    assert "Ranking by calibrated scores" in html
+    assert "Raw rank" in html
+    assert "Calibrated rank" in html
 
 
 def test_missing_scores_and_conflicts_are_shown_never_as_zero(app, client, login, make_judging) -> None:
@@ -97,7 +108,9 @@ def test_blind_table_hides_teams_and_flags_self_identifying_entries(app, client,
         db.session.commit()
     login(j["chair"])
     html = client.get(f"/challenges/{j['slug']}/jury/table").get_data(as_text=True)
-    assert "Team " not in html and "Person " not in html and "lead-" not in html
+    assert "Team " not in html
+    assert "Person " not in html
+    assert "lead-" not in html
     assert "may identify its team" in html
 
 
@@ -112,7 +125,6 @@ def test_cache_follows_the_data(app, client, login, make_judging) -> None:
     client.get(url)
     assert CACHE.hits >= 1
     from app.judging.models import Score, ScoreSheet
-    from app.judging.services.table import CACHE as cache
     with app.app_context():
         sheet = ScoreSheet(round_id=j["round_id"], seat_id=j["seat_ids"][a], concept_id=j["concepts"][1]["id"],
                            state=SheetState.SUBMITTED)
@@ -120,9 +132,9 @@ def test_cache_follows_the_data(app, client, login, make_judging) -> None:
         sheet.scores = [Score(criterion_id=k, value=5) for k in crit]
         db.session.add(sheet)
         db.session.commit()
-    misses = cache.misses
+    misses = CACHE.misses
     client.get(url)
-    assert cache.misses == misses + 1
+    assert CACHE.misses == misses + 1
 
 
 def test_ranking_round_shows_schulze_and_pairwise_table(app, client, login, make_judging) -> None:
@@ -138,7 +150,8 @@ def test_ranking_round_shows_schulze_and_pairwise_table(app, client, login, make
     CACHE.clear()
     login(j["chair"])
     html = client.get(f"/challenges/{j['slug']}/jury/table").get_data(as_text=True)
-    assert "Pairwise preferences" in html and "3 rankings counted" in html
+    assert "Pairwise preferences" in html
+    assert "3 rankings counted" in html
     first = html.split("<ol>", 1)[1].split("</li>", 1)[0]
     assert j["labels"][ids[0]] in first
 
