@@ -12,6 +12,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.i18n import _l
@@ -23,7 +24,7 @@ KIND_LABELS = {PlacementKind.PRIZE: _l("Prize"), PlacementKind.MENTION: _l("Hono
 class PlacementForm(Form):
     # Choices (the final round's labels) are set by the view; the service checks the label.
     entry = SelectField(_l("Entry"), choices=[], validate_choice=False)
-    kind = SelectField(_l("Award"), choices=[(k.value, label) for k, label in KIND_LABELS.items()],
+    kind = SelectField(_l("Award"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
                        validate_choice=False, default=PlacementKind.PRIZE.value)
     position = StringField(_l("Place"), description=_l("1 for the first prize. Mentions follow the prizes."))
     amount = StringField(_l("Prize amount"))

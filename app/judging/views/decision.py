@@ -11,6 +11,7 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
+from wtforms.fields import SelectChoice
 
 from app.challenges.forms.editor import money_example, money_input_value
 from app.challenges.views._load import visible_challenge
@@ -68,7 +69,8 @@ def _fill(form: DecisionForm, challenge: Any, decision: Decision | None, labels:
 
 
 def _choices(form: DecisionForm, entries: dict[str, Any]) -> None:
-    choices = [("", _("Choose an entry"))] + [(label, f"{label} · {e.title}") for label, e in entries.items()]
+    choices = [SelectChoice("", _("Choose an entry"))] + [SelectChoice(label, f"{label} · {e.title}")
+                                                          for label, e in entries.items()]
     for sub in form.placements:
         sub.form.entry.choices = choices
 
