@@ -225,6 +225,7 @@ def main() -> int:
 
         _cold_small, small_times, small_counts = measure(small_slug, max(args.requests // 3, 5))
         _cold_big, big_times, big_counts = measure(big_slug, args.requests)
+        log("times (ms): " + " ".join(f"{t:.0f}" for t in big_times))
 
         def pct(values: list[float], p: float) -> float:
             ordered = sorted(values)

@@ -121,9 +121,10 @@ def test_cache_follows_the_data(app, client, login, make_judging) -> None:
     submit_sheets(app, j, {(chair, 0): (5, 5), (a, 0): (5, 5), (chair, 1): (1, 1)})
     login(chair)
     url = f"/challenges/{j['slug']}/jury/table"
-    client.get(url)
+    assert ">missing<" in client.get(url).get_data(as_text=True)
     client.get(url)
     assert CACHE.hits >= 1
+    from app.concepts.models import Concept
     from app.judging.models import Score, ScoreSheet
     with app.app_context():
         sheet = ScoreSheet(round_id=j["round_id"], seat_id=j["seat_ids"][a], concept_id=j["concepts"][1]["id"],
@@ -134,7 +135,12 @@ def test_cache_follows_the_data(app, client, login, make_judging) -> None:
         db.session.commit()
     misses = CACHE.misses
     client.get(url)
-    assert CACHE.misses == misses + 1
+    assert CACHE.misses > misses
+    assert ">missing<" not in client.get(url).get_data(as_text=True)
+    with app.app_context():  # names are read on every request: a new title shows at once
+        db.session.get(Concept, j["concepts"][0]["id"]).title = "Renamed concept"
+        db.session.commit()
+    assert "Renamed concept" in client.get(url).get_data(as_text=True)
 
 
 def test_ranking_round_shows_schulze_and_pairwise_table(app, client, login, make_judging) -> None:

@@ -16,9 +16,9 @@ def export_table(*, table: Table, by: User, fmt: str) -> tuple[bytes, str]:
     if fmt not in FORMATS:
         raise ValueError(fmt)
     rows = export_rows(table)
-    data = csv_bytes(rows) if fmt == "csv" else xlsx_bytes(rows, sheet_title=f"Round {table.round.position}")
-    record_event(actor=by, action="judging.export", object_type="challenge", object_id=table.challenge.id,
-                 details={"format": fmt, "round": table.round.position, "basis": str(table.basis),
+    data = csv_bytes(rows) if fmt == "csv" else xlsx_bytes(rows, sheet_title=f"Round {table.round_position}")
+    record_event(actor=by, action="judging.export", object_type="challenge", object_id=table.challenge_id,
+                 details={"format": fmt, "round": table.round_position, "basis": str(table.basis),
                           "rows": max(len(rows) - 1, 0)})
-    name = f"{table.challenge.slug}-round-{table.round.position}-{table.basis}.{fmt}"
+    name = f"{table.slug}-round-{table.round_position}-{table.basis}.{fmt}"
     return data, name

@@ -233,11 +233,16 @@ def _compute_ranking(judging_round: JudgingRound) -> Computed:
                     ballots=len(ballots), invalid_ballots=tuple(invalid))
 
 
-def computed(judging_round: JudgingRound) -> Computed:
-    """The round's figures, from the cache when its data has not changed."""
+def figures_key(judging_round: JudgingRound) -> tuple[Any, ...]:
+    """The cache key of the round's figures: the round, its rubric and the fingerprint of its data."""
     criteria = tuple((c.id, c.weight, c.scale_min, c.scale_max) for c in judging_round.criteria())
-    key = (current_app.config.get("SQLALCHEMY_DATABASE_URI"), judging_round.id, judging_round.method,
-           criteria, fingerprint(judging_round))
+    return ("figures", current_app.config.get("SQLALCHEMY_DATABASE_URI"), judging_round.id,
+            str(judging_round.method), criteria, fingerprint(judging_round))
+
+
+def computed(judging_round: JudgingRound, key: tuple[Any, ...] | None = None) -> Computed:
+    """The round's figures, from the cache when its data has not changed."""
+    key = key or figures_key(judging_round)
     found = CACHE.get(key)
     if found is None:
         found = (_compute_ranking(judging_round) if judging_round.method == RoundMethod.RANKING
@@ -339,8 +344,11 @@ class SchulzeView:
 
 @dataclass(frozen=True)
 class Table:
-    challenge: Challenge
-    round: JudgingRound
+    """Plain values only (no database objects): tables are cached across requests."""
+
+    challenge_id: int
+    slug: str
+    round_position: int
     basis: aggregate.Basis
     blind: bool
     method: RoundMethod
@@ -359,6 +367,8 @@ class Table:
     failed: bool = False
     schulze: SchulzeView | None = None
     self_identifying: tuple[Entry, ...] = field(default_factory=tuple)
+    # What the table was built from (figures, basis, names): the key of its rendered HTML.
+    cache_key: tuple[Any, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -388,17 +398,35 @@ def _seat_names(challenge_id: int) -> dict[int, tuple[str, bool]]:
 
 
 def build_table(challenge: Challenge, judging_round: JudgingRound, basis: aggregate.Basis) -> Table:
-    """The chair's table of a round: figures from the cache, names read fresh."""
-    figures = computed(judging_round)
+    """The chair's table of a round: figures from the cache, names read fresh on every request.
+    The joined table is cached too, under the figures' key plus everything it shows besides
+    (the names, titles, criteria and blindness read in this request), so that any change to
+    those builds it anew."""
+    key = figures_key(judging_round)
     blind = hides_identities(challenge)
     entries = entries_of(challenge)
     names = _seat_names(challenge.id)
+    shown = (tuple(sorted(entries.items())), tuple(sorted(names.items())), blind, judging_round.position,
+             tuple((c.id, c.name) for c in judging_round.criteria()))
+    table_key = ("table", key, str(basis), hash(shown), shown)
+    found = CACHE.get(table_key)
+    if found is None:
+        found = _build(challenge, judging_round, basis, computed(judging_round, key), blind, entries, names,
+                       table_key)
+        CACHE.put(table_key, found)
+    return found
+
+
+def _build(challenge: Challenge, judging_round: JudgingRound, basis: aggregate.Basis, figures: Computed,
+           blind: bool, entries: dict[int, Entry], names: dict[int, tuple[str, bool]],
+           table_key: tuple[Any, ...]) -> Table:
 
     def entry(cid: int) -> Entry:
         return entries.get(cid) or Entry(concept_id=cid, label="?", title="", team=None, mentions=())
 
-    base = {"challenge": challenge, "round": judging_round, "basis": basis, "blind": blind,
-            "method": figures.method, "failed": figures.failed}
+    base = {"challenge_id": challenge.id, "slug": challenge.slug, "round_position": judging_round.position,
+            "basis": basis, "blind": blind, "method": figures.method, "failed": figures.failed,
+            "cache_key": table_key}
     if figures.method == RoundMethod.RANKING:
         view = None
         if figures.schulze is not None:
