@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 # defusedcsv keeps its rule in a private function; using it here (and only here) means CSV and
-# XLSX exports cannot drift apart from the library's definition. tests/core/test_exports.py pins it.
+# XLSX exports cannot drift apart from the library's definition. tests/core/test_spreadsheet_exports.py pins it.
 from defusedcsv.csv import _escape as _defused_escape
 
 CONTROL_LEADS = ("\t", "\r", "\0", "\n")
