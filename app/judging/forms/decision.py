@@ -36,7 +36,8 @@ class DecisionForm(FlaskForm):
     lock_version = HiddenField()
     placements = FieldList(FormField(PlacementForm), min_entries=1, max_entries=60)
     no_winner = BooleanField(_l("The jury names no winner"))
-    no_winner_reason = TextAreaField(_l("Public reason for naming no winner"), validators=[Length(max=1000)])
+    no_winner_reason = TextAreaField(_l("Public reason for naming no winner"), validators=[Length(max=1000)],
+                                     description=_l("Required with “no winner”; published with the results."))
     remainder_note = TextAreaField(
         _l("Prize money not awarded"), validators=[Length(max=1000)],
         description=_l("Required when the prizes add up to less than the prize money: what happens to the rest "
