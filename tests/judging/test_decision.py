@@ -43,6 +43,7 @@ def test_the_default_split_is_suggested(app, client, login, make_judging) -> Non
     assert 'value="20000"' in html
 
 
+@pytest.mark.both_databases
 def test_chair_saves_a_draft_then_finalises_and_sheets_lock(app, client, login, post_form, make_judging) -> None:
     """S21: finalising writes an audit event and locks every sheet."""
     j = make_judging(concepts=3, jurors=1)
@@ -154,6 +155,7 @@ def test_finalising_twice_and_saving_after_final_are_conflicts(app, client, logi
         assert "The decision is final" in response.get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 def test_a_stale_tab_cannot_overwrite(app, client, login, post_form, make_judging) -> None:
     """Two tabs: the second save with the old lock_version is refused (409) and keeps what it typed."""
     j = make_judging(concepts=2, jurors=1)

@@ -37,6 +37,7 @@ def _ranking_labels(html: str) -> list[str]:
     return re.findall(r'<th scope="row">(C-\d{3})', body)
 
 
+@pytest.mark.both_databases
 def test_worked_example_ranks_as_computed_by_hand(app, client, login, make_judging) -> None:
     """3 concepts x 3 jurors: 100, 55 and 35 points, in that order (issue 10 item 7-8)."""
     j = _worked(app, make_judging)
@@ -114,6 +115,7 @@ def test_blind_table_hides_teams_and_flags_self_identifying_entries(app, client,
     assert "may identify its team" in html
 
 
+@pytest.mark.both_databases
 def test_cache_follows_the_data(app, client, login, make_judging) -> None:
     """The cached figures are recomputed when a sheet is submitted (the fingerprint changes)."""
     j = make_judging(concepts=2, jurors=1)
@@ -143,6 +145,7 @@ def test_cache_follows_the_data(app, client, login, make_judging) -> None:
     assert "Renamed concept" in client.get(url).get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 def test_ranking_round_shows_schulze_and_pairwise_table(app, client, login, make_judging) -> None:
     j = make_judging(concepts=3, jurors=2)
     ids = [c["id"] for c in j["concepts"]]

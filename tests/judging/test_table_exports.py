@@ -5,6 +5,7 @@ import csv
 import io
 
 import openpyxl
+import pytest
 from sqlalchemy import select
 
 from app.concepts.models import Concept
@@ -57,6 +58,7 @@ def test_csv_export_is_inert_and_audited(app, client, login, make_judging) -> No
         assert events[0].object_id == j["challenge"]["id"]
 
 
+@pytest.mark.both_databases
 def test_xlsx_export_writes_user_text_as_strings(app, client, login, make_judging) -> None:
     """S30: the XLSX cell holding the title is a string, never a formula."""
     j = _scored(app, make_judging)

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
 from app.challenges.forms.editor import money_example, money_input_value
+from app.challenges.models import ChallengeState
 from app.challenges.views._load import visible_challenge
 from app.core.timeutil import utcnow
 from app.core.web import http_status
@@ -175,7 +176,8 @@ def decision(slug: str) -> Any:
         record = queries.decision(challenge.id)
     _choices(form, entries)
     return render_template("judging/decision.html", challenge=challenge, decision=record, form=form,
-                           unlock=unlock, problems=_problems(form), editable=True, kind_labels=KIND_LABELS,
+                           unlock=unlock, problems=_problems(form),
+                           editable=challenge.state == ChallengeState.JUDGING, kind_labels=KIND_LABELS,
                            by_concept=by_concept, purse=challenge.prize_minor,
                            money_example=money_example(_locale())), status
 
