@@ -15,6 +15,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from app.challenges import signals as challenge_signals
     from app.judging.routes import bp
+    from app.judging.services.reminders import send_deadline_reminders
 
     app.register_blueprint(bp)
+    # The periodic task sends the deadline reminders (7 days and 1 day before a round's deadline).
+    challenge_signals.tick_requested.connect(send_deadline_reminders)

@@ -10,11 +10,16 @@ from typing import Any
 from flask import Blueprint
 
 from app.judging.views import decision as decision_views
+from app.judging.views import progress
 from app.judging.views import table as table_views
 
 bp = Blueprint("judging", __name__)
 
 RULES: list[tuple[str, Any, dict[str, Any]]] = [
+    # views/progress.py
+    ("/challenges/<slug>/jury/progress", progress.progress, {"methods": ["GET"]}),
+    ("/challenges/<slug>/jury/progress/remind", progress.remind, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/progress/remind-everyone", progress.remind_everyone, {"methods": ["POST"]}),
     # views/table.py
     ("/challenges/<slug>/jury/table", table_views.table, {}),
     ("/challenges/<slug>/jury/table.csv", table_views.table_csv, {}),
