@@ -10,6 +10,8 @@ from typing import Any
 from flask import Blueprint
 
 from app.judging.views import assignments, flags, progress, rounds
+from app.judging.views import decision as decision_views
+from app.judging.views import table as table_views
 
 bp = Blueprint("judging", __name__)
 
@@ -27,6 +29,12 @@ RULES: list[tuple[str, Any, dict[str, Any]]] = [
     ("/challenges/<slug>/jury/progress", progress.progress, {"methods": ["GET"]}),
     ("/challenges/<slug>/jury/progress/remind", progress.remind, {"methods": ["POST"]}),
     ("/challenges/<slug>/jury/progress/remind-everyone", progress.remind_everyone, {"methods": ["POST"]}),
+    # views/table.py
+    ("/challenges/<slug>/jury/table", table_views.table, {}),
+    ("/challenges/<slug>/jury/table.csv", table_views.table_csv, {}),
+    ("/challenges/<slug>/jury/table.xlsx", table_views.table_xlsx, {}),
+    # views/decision.py
+    ("/challenges/<slug>/jury/decision", decision_views.decision, {"methods": ["GET", "POST"]}),
 ]
 
 for _rule, _view, _options in RULES:
