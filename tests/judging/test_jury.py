@@ -638,3 +638,17 @@ def test_manage_page_links_to_the_jury(app, make_judging) -> None:
     made = make_judging(concepts=0, jurors=0)
     html = client_for(app, made["staff"]).get(f"/challenges/{made['slug']}/manage").get_data(as_text=True)
     assert f'href="/challenges/{made["slug"]}/jury"' in html
+
+
+class TestInviteRateLimit:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "JURY_INVITE_LIMIT_PER_USER": "2 per hour"}
+
+    def test_invitations_are_rate_limited_per_staff_member(self, app, make_judging) -> None:
+        made = make_judging(concepts=0, jurors=0)
+        staff = client_for(app, made["staff"])
+        assert invite(staff, made["slug"], new_email()).status_code == 302
+        assert invite(staff, made["slug"], new_email()).status_code == 302
+        assert invite(staff, made["slug"], new_email()).status_code == 429
+        assert invitation_count(app, made["challenge"]["id"]) == 2

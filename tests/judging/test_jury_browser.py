@@ -93,6 +93,11 @@ def test_invite_by_keyboard_and_accept_in_the_browser(app: Any, live_server: str
             juror.keyboard.press("Enter")
         assert juror.url.endswith(f"/challenges/{slug}/jury/me")
         axe_check(juror, f"{lang} {width} the juror's own page")
+        response = staff.goto(live_server + path)  # the used link, opened by someone else
+        assert response.status == 410
+        assert staff.locator("main form").count() == 0
+        axe_check(staff, f"{lang} {width} used invitation")
+        staff.goto(f"{live_server}/challenges/{slug}/jury")
         _no_sideways_scroll(juror, width, "my seat")
         juror.locator("#public_title").fill("Designer")
         with juror.expect_navigation():

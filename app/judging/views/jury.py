@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -19,12 +19,25 @@ from app.challenges.models import Challenge
 from app.core.timeutil import clock
 from app.core.web import flash_refusal, http_status
 from app.db import db
+from app.extensions import limiter
 from app.i18n import _
 from app.judging import queries
 from app.judging.forms.jury import InviteJurorForm, JuryActionForm, MySeatForm, RemoveJurorForm
 from app.judging.models import JuryInvitation, JurySeat
 from app.judging.services import jury
 from app.judging.views._load import jury_challenge, staff_challenge
+
+# Each invitation emails an address a staff member typed: cap them per user, so an organisation
+# account cannot be used to send mail in bulk (as for team invitations).
+DEFAULT_JURY_INVITE_LIMIT = "100 per day"
+
+
+def _invite_limit() -> str:
+    return str(current_app.config.get("JURY_INVITE_LIMIT_PER_USER", DEFAULT_JURY_INVITE_LIMIT))
+
+
+def _user_key() -> str:
+    return f"jury-invite:user:{getattr(current_user, 'id', None)}"
 
 
 def _render_jury(challenge: Challenge, *, invite_form: InviteJurorForm | None = None, status: int = 200) -> Any:
@@ -70,6 +83,7 @@ def jury_page(slug: str) -> Any:
     return _render_jury(staff_challenge(slug))
 
 
+@limiter.limit(_invite_limit, key_func=_user_key, methods=["POST"])
 @login_required
 def invite(slug: str) -> Any:
     challenge = staff_challenge(slug)
