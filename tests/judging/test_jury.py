@@ -604,10 +604,13 @@ def test_access_matrix_of_every_jury_route(app, matrix, role) -> None:  # S16, S
                       (f"{jury_url(slug)}/seats/{seat}/unchair", {}),
                       (f"{jury_url(slug)}/seats/{seat}/remove", {"reason": "Matrix"})):
         if role in STAFF:
-            continue  # staff actions are tested for what they do, above
+            continue  # staff actions are tested for what they do, above; one of them below
         response = post(client, url, data)
         assert response.status_code == _expect_staff(role, 302), (role, url)
     assert (seats_of(app, cid), invitation_count(app, cid)) == before  # nothing changed
+    if role in STAFF:  # owners and editors alike
+        assert post(client, f"{jury_url(slug)}/invite", {"email": new_email()}).status_code == 302
+        assert invitation_count(app, cid) == before[1] + 1
 
     me = f"{jury_url(slug)}/me"
     expected = 302 if role == "anonymous" else (200 if role in JURORS else 404)
