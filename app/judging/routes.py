@@ -9,13 +9,24 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.judging.views import assignments, flags, progress, rounds
+from app.judging.views import assignments, flags, jury, progress, rounds
 from app.judging.views import decision as decision_views
 from app.judging.views import table as table_views
 
 bp = Blueprint("judging", __name__)
 
 RULES: list[tuple[str, Any, dict[str, Any]]] = [
+    # views/jury.py
+    ("/challenges/<slug>/jury", jury.jury_page, {"endpoint": "jury"}),
+    ("/challenges/<slug>/jury/invite", jury.invite, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/invitations/<int:invitation_id>/revoke", jury.revoke_invitation, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/seats/<int:seat_id>/chair", jury.make_chair, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/seats/<int:seat_id>/unchair", jury.end_chair, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/seats/<int:seat_id>/remove", jury.remove_juror, {"methods": ["GET", "POST"]}),
+    ("/challenges/<slug>/jury/me", jury.my_seat, {"methods": ["GET", "POST"]}),
+    ("/jury-invitations/<token>", jury.invitation, {}),
+    ("/jury-invitations/<token>/accept", jury.accept_invitation, {"methods": ["POST"]}),
+    ("/jury-invitations/<token>/decline", jury.decline_invitation, {"methods": ["POST"]}),
     # views/rounds.py
     ("/challenges/<slug>/jury/rounds", rounds.rounds, {"methods": ["GET", "POST"]}),
     # views/assignments.py

@@ -104,7 +104,7 @@ def test_each_kind_of_flag(app: Flask, make_judging: Callable[..., Any], make_us
 
 
 def _flagged_setup(app: Flask, make_judging: Callable[..., Any], blind: bool) -> tuple[dict[str, Any], int]:
-    """make_judging's jurors and members all use example.org: every pair is flagged by domain."""
+    """The juror and a member of the first entry name one institution (spelled differently)."""
     made = make_judging(concepts=2, jurors=1, blind=blind)
     with app.app_context():
         member = db.session.scalar(select(User).where(User.email == made["concepts"][0]["members"][1]))
@@ -204,3 +204,9 @@ def test_judging_start_flags_conflicts(app: Flask, make_challenge: Callable[...,
     assert post_form(f"/challenges/{slug}/state", {"to": "judging"}, page=f"/challenges/{slug}/manage").status_code == 302
     flags = _flags(app, challenge["id"])
     assert [(f["seat"], f["concept"], f["kinds"]) for f in flags] == [(seat, concept["id"], ["email_domain"])]
+
+
+@pytest.mark.parametrize("domain", ["example.org", "demo.example.org", "EXAMPLE.com", "x.example.net"])
+def test_reserved_example_domains_are_no_affiliation(domain: str) -> None:
+    """P09: the demo's and the tests' addresses (RFC 2606) never flag everyone against everyone."""
+    assert is_public_mail_domain(domain)

@@ -44,9 +44,16 @@ PUBLIC_MAIL_DOMAINS = frozenset({
 DECIDING_STATES = frozenset({ChallengeState.CLOSED, ChallengeState.JUDGING})
 
 
+# RFC 2606 reserves these for examples: the demo's and the tests' addresses share them without
+# sharing an employer, so they are no more telling than a public provider.
+RESERVED_EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
+
+
 def is_public_mail_domain(domain: str) -> bool:
     domain = domain.strip().lower()
     if domain in PUBLIC_MAIL_DOMAINS:
+        return True
+    if any(domain == d or domain.endswith("." + d) for d in RESERVED_EXAMPLE_DOMAINS):
         return True
     head = domain.split(".", 1)[0]
     return f"{head}.*" in PUBLIC_MAIL_DOMAINS
