@@ -16,5 +16,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from app.judging.routes import bp
+    from app.judging.views.home import jury_link_visible
 
     app.register_blueprint(bp)
+    # base.html's "Jury" link: shown to signed-in users with an active seat (one query, cached on g).
+    app.add_template_global(jury_link_visible, "jury_link_visible")
