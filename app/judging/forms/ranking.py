@@ -5,6 +5,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField
+from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired
 from wtforms.widgets import HiddenInput
 
@@ -25,7 +26,7 @@ class _RankingBase(FlaskForm):
 def ranking_form_class(entries: list[Any]) -> type[_RankingBase]:
     """`rank_<label>`: a choice of "", 1..n for each entry (n = the number of entries)."""
     n = len(entries)
-    choices = [("", _l("No rank yet"))] + [(str(i), str(i)) for i in range(1, n + 1)]
+    choices = [SelectChoice("", _l("No rank yet")), *(SelectChoice(str(i), str(i)) for i in range(1, n + 1))]
     attrs: dict[str, Any] = {"labels": {e.concept_id: e.label for e in entries}}
     for e in entries:
         # validate_choice=False: the service names a wrong rank at its field, in words.
