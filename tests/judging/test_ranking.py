@@ -110,3 +110,24 @@ def test_the_ranking_page_of_a_rubric_round_is_404_and_sheets_of_a_ranking_round
     assert client.post(sheet, data={"csrf_token": token, "lock_version": "0"}).status_code == 409
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(RankingBallot)) == 0
+
+
+def test_a_ballot_is_read_only_after_the_final_decision(app, client, login, make_judging) -> None:
+    """S21: once the decision is final the ranking page is read-only and a post is refused with 409."""
+    from app.judging.models import Decision, DecisionState
+
+    j = make_judging(concepts=2)
+    juror = j["jurors"][0]
+    url = _ranking(app, j, juror)
+    login(juror)
+    data = {**_form(client, url), **{f"rank_{label}": str(i) for i, label in enumerate(sorted(j["labels"].values()), 1)},
+            "action": "submit"}
+    with app.app_context():
+        db.session.add(Decision(challenge_id=j["challenge"]["id"], state=DecisionState.FINAL, finalised_at=utcnow()))
+        db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert "decision is final" in html
+    assert 'value="submit"' not in html
+    response = client.post(url, data=data)
+    assert response.status_code == 409
+    assert _ballot(app) is None

@@ -336,3 +336,36 @@ def test_anchoring_others_scores_only_after_submitting_chair_always(app, client,
     html = client.get(url).get_data(as_text=True)
     assert two_name in html
     assert "Weak" in html
+
+
+def test_a_long_scale_is_a_number_field_and_the_round_scores_its_criteria_only(app, client, login,
+                                                                               make_judging) -> None:
+    """A09: a scale of more than 11 steps is a number field with min and max (its anchors in the hint);
+    a round with a criteria subset shows and needs only those."""
+    from app.challenges.models import Criterion
+
+    j = make_judging()
+    juror = j["jurors"][0]
+    declared(app, j["seat_ids"][juror])
+    with app.app_context():
+        rnd = db.session.get(JudgingRound, j["round_id"])
+        impact, feasibility = rnd.challenge.criteria
+        impact.scale_min, impact.scale_max, impact.anchors = 0, 20, {"0": "None at all", "20": "Outstanding"}
+        rnd.criterion_ids = [impact.id]
+        db.session.commit()
+        impact_id, feasibility_id = impact.id, feasibility.id
+        assert db.session.get(Criterion, feasibility_id) is not None
+    login(juror)
+    url = sheet_url(j)
+    html = client.get(url).get_data(as_text=True)
+    assert f'type="number" id="score_{impact_id}"' in html
+    assert 'min="0" max="20"' in html
+    assert "Outstanding" in html
+    assert f"score_{feasibility_id}" not in html
+    assert client.post(url, data={**form_of(client, url), f"score_{impact_id}": "21",
+                                  "action": "submit"}).status_code == 400
+    assert client.post(url, data={**form_of(client, url), f"score_{impact_id}": "17",
+                                  "action": "submit"}).status_code == 303
+    sheet = stored(app, j, juror)
+    assert sheet.state == "submitted"
+    assert [(s.criterion_id, s.value) for s in sheet.scores] == [(impact_id, 17)]
