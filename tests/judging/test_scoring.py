@@ -369,3 +369,15 @@ def test_a_long_scale_is_a_number_field_and_the_round_scores_its_criteria_only(a
     sheet = stored(app, j, juror)
     assert sheet.state == "submitted"
     assert [(s.criterion_id, s.value) for s in sheet.scores] == [(impact_id, 17)]
+
+
+def test_odd_numbers_in_the_address_are_404_never_500(app, client, login, make_judging) -> None:
+    """Bad input: a round number no column holds, a file position out of range: 404."""
+    j = make_judging()
+    juror = j["jurors"][0]
+    declared(app, j["seat_ids"][juror])
+    login(juror)
+    base = f"/challenges/{j['slug']}/jury/rounds"
+    for url in (f"{base}/0", f"{base}/99999999999999999999999", f"{base}/99999999999999999999999/ranking",
+                f"{sheet_url(j)}/files/99999999999999999999999", f"{sheet_url(j)}/files/3"):
+        assert client.get(url).status_code == 404, url

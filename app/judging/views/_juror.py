@@ -31,7 +31,8 @@ def juror_round(slug: str, number: int) -> tuple[Challenge, JurySeat, JudgingRou
     if seat.conflicts_declared_at is None:
         flash(_("Declare your conflicts of interest first: no entry is shown before you have."), "info")
         abort(redirect(url_for("judging.conflicts", slug=slug), 303))
-    judging_round = queries.round_by_number(challenge.id, number)
+    # A number no integer column holds would fail in the database driver, not as a missing row.
+    judging_round = queries.round_by_number(challenge.id, number) if 0 < number < 2**31 else None
     if judging_round is None or not queries.sits_in_round(seat.id, judging_round.id):
         abort(404)
     return challenge, seat, judging_round
