@@ -9,7 +9,9 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.judging.views import conflicts, home, ranking, scoring
+from app.judging.views import assignments, conflicts, flags, home, progress, ranking, rounds, scoring
+from app.judging.views import decision as decision_views
+from app.judging.views import table as table_views
 
 bp = Blueprint("judging", __name__)
 
@@ -24,6 +26,25 @@ RULES: list[tuple[str, Any, dict[str, Any]]] = [
     ("/challenges/<slug>/jury/rounds/<int:number>/<label>/files/<int:position>", scoring.sheet_file, {}),
     # views/ranking.py
     ("/challenges/<slug>/jury/rounds/<int:number>/ranking", ranking.ranking, {"methods": ["GET", "POST"]}),
+    # views/rounds.py
+    ("/challenges/<slug>/jury/rounds", rounds.rounds, {"methods": ["GET", "POST"]}),
+    # views/assignments.py
+    ("/challenges/<slug>/jury/rounds/<int:number>/assignment", assignments.assignment_page,
+     {"methods": ["GET", "POST"], "endpoint": "assignment"}),
+    ("/challenges/<slug>/jury/rounds/<int:number>/assignment/pair", assignments.assignment_pair,
+     {"methods": ["POST"]}),
+    # views/flags.py
+    ("/challenges/<slug>/jury/conflicts/review", flags.conflict_flags, {"methods": ["GET", "POST"]}),
+    # views/progress.py
+    ("/challenges/<slug>/jury/progress", progress.progress, {"methods": ["GET"]}),
+    ("/challenges/<slug>/jury/progress/remind", progress.remind, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/progress/remind-everyone", progress.remind_everyone, {"methods": ["POST"]}),
+    # views/table.py
+    ("/challenges/<slug>/jury/table", table_views.table, {}),
+    ("/challenges/<slug>/jury/table.csv", table_views.table_csv, {}),
+    ("/challenges/<slug>/jury/table.xlsx", table_views.table_xlsx, {}),
+    # views/decision.py
+    ("/challenges/<slug>/jury/decision", decision_views.decision, {"methods": ["GET", "POST"]}),
 ]
 
 for _rule, _view, _options in RULES:
