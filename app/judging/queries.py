@@ -311,11 +311,6 @@ def conflicts_of_seat(seat_id: int) -> dict[int, Conflict]:
     return found
 
 
-def round_by_number(challenge_id: int, number: int) -> JudgingRound | None:
-    return db.session.scalar(select(JudgingRound).where(JudgingRound.challenge_id == challenge_id,
-                                                        JudgingRound.position == number))
-
-
 def sits_in_round(seat_id: int, round_id: int) -> bool:
     return db.session.scalar(select(RoundJuror.id).where(RoundJuror.round_id == round_id,
                                                          RoundJuror.seat_id == seat_id)) is not None

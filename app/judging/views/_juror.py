@@ -14,6 +14,7 @@ from app.i18n import _
 from app.judging import permissions, queries
 from app.judging.models import JudgingRound, JurySeat
 from app.judging.views._load import jury_challenge
+from app.judging.views.rounds import round_or_404
 
 
 def refuse(code: int, message: str) -> NoReturn:
@@ -31,9 +32,8 @@ def juror_round(slug: str, number: int) -> tuple[Challenge, JurySeat, JudgingRou
     if seat.conflicts_declared_at is None:
         flash(_("Declare your conflicts of interest first: no entry is shown before you have."), "info")
         abort(redirect(url_for("judging.conflicts", slug=slug), 303))
-    # A number no integer column holds would fail in the database driver, not as a missing row.
-    judging_round = queries.round_by_number(challenge.id, number) if 0 < number < 2**31 else None
-    if judging_round is None or not queries.sits_in_round(seat.id, judging_round.id):
+    judging_round = round_or_404(challenge.id, number)
+    if not queries.sits_in_round(seat.id, judging_round.id):
         abort(404)
     return challenge, seat, judging_round
 
