@@ -19,9 +19,12 @@ def init_app(app: Flask) -> None:
     from app.judging.routes import bp
     from app.judging.services.reminders import send_deadline_reminders
     from app.judging.services.rounds import on_state_changed
+    from app.judging.views.home import jury_link_visible
 
     app.register_blueprint(bp)
     # Judging starts: labels, round 1 and conflict flags (services/rounds.py).
     challenge_signals.state_changed.connect(on_state_changed)
     # The periodic task sends the deadline reminders (7 days and 1 day before a round's deadline).
     challenge_signals.tick_requested.connect(send_deadline_reminders)
+    # base.html's "Jury" link: shown to signed-in users with an active seat (one query, cached on g).
+    app.add_template_global(jury_link_visible, "jury_link_visible")
