@@ -14,6 +14,9 @@ def register(app: Flask) -> None:
 
     @challenges.command("tick")
     def tick_command() -> None:
-        """Record due time-driven state changes (opened, closed) and email followers about them."""
-        moved = tick(app)
-        click.echo(f"Recorded due state changes for {moved} challenge(s).")
+        """Record due time-driven state changes (opened, closed), email followers about them, and let the
+        features do their due work (judging: deadline reminders, results due at their time)."""
+        result = tick(app)
+        click.echo(f"Recorded due state changes for {result.moved} challenge(s).")
+        if result.other:
+            click.echo(f"Did {result.other} other due thing(s): deadline reminders, results due.")

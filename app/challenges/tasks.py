@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import NamedTuple
 
 from flask import Flask
 
@@ -23,16 +24,19 @@ log = logging.getLogger("concept_arena.challenges")
 TICK_INTERVAL = 60.0
 
 
-def tick(app: Flask) -> int:
-    """Record every due time-driven step and the features' due work in one transaction; returns how many
-    things were done."""
+class TickResult(NamedTuple):
+    moved: int   # challenges whose time-driven step was recorded
+    other: int   # the features' own due work (judging: reminders sent, results published)
+
+
+def tick(app: Flask) -> TickResult:
+    """Record every due time-driven step and the features' due work in one transaction."""
     with app.app_context():
         try:
             now = utcnow()
             moved = record_due_transitions(now=now)
             # Features above do their own due work in the same transaction (judging: reminders).
-            for _receiver, done in signals.tick_requested.send(app, now=now):
-                moved += int(done or 0)
+            other = sum(int(done or 0) for _receiver, done in signals.tick_requested.send(app, now=now))
             db.session.commit()
         except BaseException:
             db.session.rollback()
@@ -41,7 +45,9 @@ def tick(app: Flask) -> int:
             db.session.remove()
     if moved:
         log.info("challenges: recorded due state changes for %s challenge(s)", moved)
-    return moved
+    if other:
+        log.info("challenges: the features did %s due thing(s) (reminders, results)", other)
+    return TickResult(moved, other)
 
 
 def run_ticker(app: Flask, *, interval: float = TICK_INTERVAL, stop: threading.Event | None = None,

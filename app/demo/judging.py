@@ -39,6 +39,8 @@ from app.judging.models import (
     JurySeat,
     Placement,
     PlacementKind,
+    ReminderKind,
+    ReminderSent,
     RoundEntry,
     RoundJuror,
     RoundState,
@@ -235,6 +237,13 @@ def _make(ctx: DemoContext, spec: DemoJury, challenge: Challenge) -> None:
     db.session.flush()
     if ended:
         _decide(challenge, rnd, seats[spec.chair], language)
+    elif rnd.deadline_at is not None:
+        # The made-up past includes the deadline reminders already due: the first tick after
+        # loading sends nobody an email about the demo.
+        for kind, before in ((ReminderKind.WEEK, timedelta(days=7)), (ReminderKind.DAY, timedelta(days=1))):
+            if rnd.deadline_at - before <= now:
+                db.session.add_all([ReminderSent(round_id=rnd.id, seat_id=s.id, kind=kind.value,
+                                                 sent_at=rnd.deadline_at - before) for s in seats.values()])
 
 
 def _decide(challenge: Challenge, rnd: JudgingRound, chair: JurySeat, language: str) -> None:

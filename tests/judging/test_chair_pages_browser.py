@@ -46,13 +46,17 @@ def test_chair_pages_in_a_browser(app: Any, live_server: str, browser: Any, axe_
     try:
         _log_in(page, live_server, made["chair"])
 
-        # Conflict flags: none yet, then the platform's flags (everyone here shares example.org).
+        # Conflict flags: none yet, then the platform's flags (the jurors and the members here all
+        # name one institution).
         page.goto(f"{base}/conflicts/review")
         assert page.locator("html").get_attribute("lang") == lang
         _check(page, axe_check, f"{lang} flags empty", width)
         with app.app_context():
             from app.challenges.models import Challenge
 
+            emails = [made["chair"], *made["jurors"], *(m for c in made["concepts"] for m in c["members"])]
+            for user in db.session.scalars(select(User).where(User.email.in_(emails))):
+                user.institution = "Fjordvik Folkehøgskole"
             flag_conflicts(db.session.get(Challenge, made["challenge"]["id"]))
             db.session.commit()
         page.goto(f"{base}/conflicts/review")
