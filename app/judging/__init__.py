@@ -15,6 +15,18 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from app.challenges import signals as challenge_signals
+    from app.concepts import signals as concept_signals
     from app.judging.routes import bp
+    from app.judging.services import results
+    from app.judging.views import results as results_views
 
     app.register_blueprint(bp)
+    # Results (D2): no results without a final decision; the clock publishes at results_at;
+    # participants hear their outcome; the `winners` publication setting asks for the placed.
+    challenge_signals.step_requested.connect(results.refuse_results_without_decision)
+    challenge_signals.tick_requested.connect(results.publish_due_results)
+    challenge_signals.state_changed.connect(results.tell_participants)
+    concept_signals.winners_requested.connect(results.awarded_concepts)
+    for helper in results_views.HELPERS:
+        app.add_template_global(helper)

@@ -9,9 +9,14 @@ from typing import Any
 
 from flask import Blueprint
 
+from app.judging.views import results
+
 bp = Blueprint("judging", __name__)
 
 RULES: list[tuple[str, Any, dict[str, Any]]] = [
+    # views/results.py
+    ("/challenges/<slug>/jury/publish", results.publish, {"methods": ["POST"]}),
+    ("/winners", results.winners, {"methods": ["GET"]}),
 ]
 
 for _rule, _view, _options in RULES:
