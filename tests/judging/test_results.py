@@ -64,7 +64,8 @@ def test_the_manage_page_refuses_results_without_a_final_decision(app, client, l
     assert "decision is not final" in text(response)
     assert state_of(app, made["challenge"]["id"]) == "judging"
     # ...and so the home page and the Winners page have nothing to list.
-    assert made["concepts"][0]["id"] and "Winners will be listed here." in client.get("/").get_data(as_text=True)
+    assert made["concepts"][0]["id"]
+    assert "Winners will be listed here." in client.get("/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("no_winner", [False, True])
@@ -218,13 +219,18 @@ def test_every_participant_gets_their_outcome_in_their_language(app, make_judgin
     sv = smtp_sink.text_of(smtp_sink.to(winners[1])[0])
     da = smtp_sink.text_of(smtp_sink.to(losers[0])[0])
     en_mention = smtp_sink.text_of(smtp_sink.to(made["concepts"][1]["members"][0])[0])
-    assert "Gratulerer" in nb and "75\xa0000,00\xa0kr" in nb
-    assert "Grattis" in sv and "75\xa0000,00\xa0Nkr" in sv
+    assert "Gratulerer" in nb
+    assert "75\xa0000,00\xa0kr" in nb
+    assert "Grattis" in sv
+    assert "75\xa0000,00\xa0Nkr" in sv
     assert "A plan the council can start on Monday." in nb
-    assert "honourable mention" in en_mention and "A fresh take on signage." in en_mention
-    assert "ikke blandt" in da and "Needs a cost estimate." in da
+    assert "honourable mention" in en_mention
+    assert "A fresh take on signage." in en_mention
+    assert "ikke blandt" in da
+    assert "Needs a cost estimate." in da
     for body in (nb, sv):
-        assert "Bold and clear." in body and "Strong pilot plan." in body
+        assert "Bold and clear." in body
+        assert "Strong pilot plan." in body
         assert "Needs a cost estimate." not in body  # another team's feedback
     for body in (nb, sv, da, en_mention):
         for hidden in ("PRIVATE-NOTE", "CRITERION-COMMENT", "DRAFT-COMMENT", *jury_names, *made["jurors"], chair):
@@ -291,13 +297,18 @@ def test_the_challenge_page_shows_winners_jury_and_report(app, client, make_judg
     body = text(response)
     results = body[body.index("Results"):body.index("How the jury's scores become a ranking")]
     assert results.index("Place 1") < results.index("Place 2") < results.index("Honourable mentions")
-    assert "Clear and cheap." in results and "DKK30,000.00" in results and "DKK20,000.00" in results
+    assert "Clear and cheap." in results
+    assert "DKK30,000.00" in results
+    assert "DKK20,000.00" in results
     assert "Charming." in results
     html = response.get_data(as_text=True)
     assert f'href="/challenges/{made["slug"]}/concepts/{first}"' in html  # published under "winners"
-    assert "<strong>Prof. Ada Lund</strong>, Head of Design" in html and "chair of the jury" in results
-    assert shown_name in results and hidden_name not in body
-    assert "The jury had 4 members." in results and "1 of them chaired it." in results
+    assert "<strong>Prof. Ada Lund</strong>, Head of Design" in html
+    assert "chair of the jury" in results
+    assert shown_name in results
+    assert hidden_name not in body
+    assert "The jury had 4 members." in results
+    assert "1 of them chaired it." in results
     assert "stood aside from a concept 1 time" in results
     assert "My student" not in body
     # Impact was scored by three jurors: shown; Feasibility too. Concept 2's lone sheet adds to the
@@ -360,11 +371,14 @@ def test_the_formula_lists_aggregates_tie_breakers_in_order(app, client, make_ch
     assert section.count("<li>") == len(steps) == 10  # one item per step of FORMULA (the tie-breakers: step 4)
     body = text_of_html(section)
     assert f"compared to {aggregate.PRECISION} decimal places" in body
-    assert "redrawn at random 1,000 times" in body and aggregate.DEFAULT_RESAMPLES == 1000
+    assert "redrawn at random 1,000 times" in body
+    assert aggregate.DEFAULT_RESAMPLES == 1000
     assert f"percentile {aggregate.DEFAULT_BAND[0]:g} to percentile {aggregate.DEFAULT_BAND[1]:g}" in body
     assert f"at least {aggregate.CLOSE_CALL_SHARE:.0%}" in body
-    assert f"{aggregate.ALPHA_GOOD:g} or more" in body and f"{aggregate.ALPHA_TENTATIVE:g} to" in body
-    assert f"below {aggregate.OUTLIER_CORRELATION:g}" in body and f"above {aggregate.DISAGREEMENT_SPREAD:g}" in body
+    assert f"{aggregate.ALPHA_GOOD:g} or more" in body
+    assert f"{aggregate.ALPHA_TENTATIVE:g} to" in body
+    assert f"below {aggregate.OUTLIER_CORRELATION:g}" in body
+    assert f"above {aggregate.DISAGREEMENT_SPREAD:g}" in body
     assert f"moves {aggregate.WEIGHT_STEP:g} points" in body
     assert "Schulze" in body
 
