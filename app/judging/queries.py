@@ -242,4 +242,4 @@ def released_comments(concept_id: int) -> list[str]:
     never private notes or scores. Sorted by their text, so no order gives a juror away."""
     comments = db.session.scalars(select(ScoreSheet.overall_comment).where(
         ScoreSheet.concept_id == concept_id, ScoreSheet.state == SheetState.SUBMITTED))
-    return sorted({c.strip() for c in comments if c and c.strip()}, key=lambda c: (c.casefold(), c))
+    return sorted((c.strip() for c in comments if c and c.strip()), key=lambda c: (c.casefold(), c))

@@ -83,6 +83,17 @@ def test_the_manage_page_publishes_once_the_decision_is_final(app, client, login
     assert state_of(app, made["challenge"]["id"]) == "results"
 
 
+def test_no_winner_needs_its_public_reason(app, client, login, make_judging, decide) -> None:
+    """Item 9: a challenge that ends without winners says so explicitly, with a reason."""
+    made = make_judging()
+    decide(made["challenge"]["id"], [], no_winner_reason="  ")
+    login(made["chair"])
+    response = publish_button(client, made["slug"])
+    assert response.status_code == 409
+    assert "gives no reason" in text(response)
+    assert state_of(app, made["challenge"]["id"]) == "judging"
+
+
 def test_the_chair_publishes_from_the_challenge_page(app, client, login, make_judging, decide) -> None:
     """judging.publish: the chair (not organisation staff) moves the challenge to results."""
     made = make_judging()

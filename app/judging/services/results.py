@@ -11,7 +11,6 @@ recorded step (app/challenges/services/notices.py), exactly once: nothing here w
 """
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +28,7 @@ from app.db import db
 from app.errors import DomainError, Problem
 from app.i18n import _l
 from app.judging import queries
-from app.judging.models import Decision, Placement, PlacementKind
+from app.judging.models import Decision, DecisionState, Placement, PlacementKind
 from app.mail.services import external_url, queue_mail
 
 S = ChallengeState
@@ -40,9 +39,14 @@ def refuse_results_without_decision(challenge: Challenge, *, target: ChallengeSt
     decision that names no winner, with its public reason, counts)."""
     if ChallengeState(target) is not S.RESULTS:
         return None
-    if queries.final_decision(challenge.id) is None:
+    decision = queries.final_decision(challenge.id)
+    if decision is None:
         return _l("The results cannot be published yet: the jury's decision is not final. The chair "
                   "finalises the decision first (winners, or no winner with a reason).")
+    if not decision.placements and not (decision.no_winner_reason or "").strip():
+        # Ending without winners is said out loud, with the jury's reason (item 9).
+        return _l("The decision names no winner and gives no reason. The chair adds the public reason "
+                  "before the results are published.")
     return None
 
 
@@ -65,7 +69,7 @@ def publish_due_results(sender: Any, *, now: datetime) -> int:
     due = db.session.scalars(
         select(Challenge).join(Decision, Decision.challenge_id == Challenge.id)
         .where(Challenge.state == S.JUDGING, Challenge.results_at.is_not(None), Challenge.results_at <= now,
-               Decision.state == "final")
+               Decision.state == DecisionState.FINAL)
         .order_by(Challenge.id)).all()
     published = 0
     for challenge in due:
@@ -102,9 +106,7 @@ def outcomes(challenge: Challenge, decision: Decision) -> list[Outcome]:
     found = []
     for concept in concepts:
         version = concept.current_version()
-        comments = queries.released_comments(concept.id)
-        # Sorted by text already; shuffled here too, so that neither order tells who wrote which.
-        random.Random().shuffle(comments)
+        comments = queries.released_comments(concept.id)  # sorted by their text: no order tells who wrote which
         found.append(Outcome(concept=concept, title=version.title if version else concept.title,
                              placement=placements.get(concept.id), comments=comments))
     return found
