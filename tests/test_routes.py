@@ -62,6 +62,9 @@ PUBLIC: dict[str, str] = {
                              "on every fetch, drafts 404 (S37)",
     # Issue 5, part B: team invitation links from email.
     "concepts.team_invitation": "the emailed token is the credential; unknown tokens 404, accepting needs an account",
+    # Issue 10, the jury: invitation links from email.
+    "judging.invitation": "the emailed token is the credential (S07); unknown tokens 404, used ones 410, "
+                          "accepting needs an account",
     # Issue 5, part E2: published concepts after results; 404 for anything public_level() refuses.
     "concepts.published": "list of a challenge's published concepts after results (licence and setting respected)",
     "concepts.public": "one published concept after results: its counting version, consenting names only (P08)",
@@ -260,6 +263,7 @@ PUBLIC_NOT_200: dict[str, int] = {
     "accounts.verify_email": 400,
     "accounts.confirm_email_change": 400,
     "concepts.team_invitation": 404,       # unknown team invitation tokens are 404
+    "judging.invitation": 404,             # unknown jury invitation tokens are 404
     "challenges.cover": 404,               # the crawl's challenge (in judging) has no cover image
     "challenges.attachment": 404,          # nor a briefing file with id 1
     "concepts.published": 404,             # nothing is published before the results

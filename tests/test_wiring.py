@@ -16,6 +16,8 @@ from app.challenges import signals
 from app.challenges.services.notices import tell_followers
 from app.challenges.templating import organisation_page_context
 from app.concepts.services.entries import counts_for_dashboard, refuse_judging_during_extensions
+from app.judging.services.reminders import send_deadline_reminders
+from app.judging.services.rounds import on_state_changed
 from app.organisations import signals as organisation_signals
 
 APP_DIR = Path(__file__).resolve().parents[1] / "app"
@@ -33,6 +35,14 @@ def _receivers(signal: Any) -> list[Any]:
 def test_the_lifecycle_guard_and_the_dashboard_counter_are_connected(app: Flask) -> None:
     assert refuse_judging_during_extensions in _receivers(signals.step_requested)
     assert counts_for_dashboard in _receivers(signals.concept_counts_requested)
+
+
+def test_judging_starts_through_a_receiver_of_state_changed(app: Flask) -> None:
+    assert on_state_changed in _receivers(signals.state_changed)
+
+
+def test_the_periodic_task_sends_the_jurors_deadline_reminders(app: Flask) -> None:
+    assert send_deadline_reminders in _receivers(signals.tick_requested)
 
 
 def test_judging_results_receivers_are_connected(app: Flask) -> None:

@@ -19,9 +19,15 @@ def init_app(app: Flask) -> None:
     from app.concepts import signals as concept_signals
     from app.judging.routes import bp
     from app.judging.services import results
+    from app.judging.services.reminders import send_deadline_reminders
+    from app.judging.services.rounds import on_state_changed
     from app.judging.views import results as results_views
 
     app.register_blueprint(bp)
+    # Judging starts: labels, round 1 and conflict flags (services/rounds.py).
+    challenge_signals.state_changed.connect(on_state_changed)
+    # The periodic task sends the deadline reminders (7 days and 1 day before a round's deadline).
+    challenge_signals.tick_requested.connect(send_deadline_reminders)
     # Results (D2): no results without a final decision; the clock publishes at results_at;
     # participants hear their outcome; the `winners` publication setting asks for the placed.
     challenge_signals.step_requested.connect(results.refuse_results_without_decision)

@@ -3,15 +3,17 @@ round's scores as the pure aggregation's input (a fixed number of queries whatev
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from app.challenges.lifecycle import public_clause
 from app.challenges.models import Challenge, ChallengeState, StateTransition
 from app.concepts.models import Concept, ConceptMember, ConceptVersion
+from app.core.audit import AuditEvent
 from app.core.timeutil import as_utc
 from app.db import db
 from app.judging import aggregate
@@ -26,6 +28,8 @@ from app.judging.models import (
     JurySeat,
     Placement,
     PlacementKind,
+    RankingBallot,
+    ReminderSent,
     RoundEntry,
     RoundJuror,
     RoundMethod,
@@ -113,6 +117,97 @@ def readable_concept_ids(seat: JurySeat, judging_round: JudgingRound) -> set[int
     return entries - conflicted_concept_ids(seat.id)
 
 
+@dataclass(frozen=True)
+class JurorProgress:
+    """How far one juror of a round has come (the chair's progress page, the reminders).
+
+    `last_activity` is the latest save of a sheet or ballot, or the declaration of conflicts.
+    `readable` counts the concepts the juror may open (the readable_concept_ids rule, worked out
+    for every juror at once); for a removed juror it is what they could open before removal, and
+    nothing is left for them to do. In a ranking round the work is one ballot."""
+
+    seat: JurySeat
+    readable: int
+    submitted: int
+    drafts: int
+    ranking: bool
+    ballot: SheetState | None
+    last_activity: datetime | None
+
+    @property
+    def not_started(self) -> int:
+        return max(self.readable - self.submitted - self.drafts, 0)
+
+    @property
+    def left(self) -> int:
+        """Sheets (or, in a ranking round, the one ballot) still to submit; 0 for a removed juror."""
+        if not self.seat.is_active or self.readable == 0:
+            return 0
+        if self.ranking:
+            return 0 if self.ballot == SheetState.SUBMITTED else 1
+        return max(self.readable - self.submitted, 0)
+
+
+def round_progress(judging_round: JudgingRound) -> list[JurorProgress]:
+    """Every juror of the round (removed ones too, marked by their seat) with their sheet counts.
+    Five queries (six with an assignment) whatever the number of jurors and concepts: the sheets
+    are counted per juror and state in one grouped query that applies the readable rule in SQL."""
+    seats_in_round = list(db.session.scalars(
+        select(JurySeat).join(RoundJuror, RoundJuror.seat_id == JurySeat.id)
+        .where(RoundJuror.round_id == judging_round.id)
+        .options(joinedload(JurySeat.user)).order_by(JurySeat.removed_at.is_not(None), JurySeat.id)))
+    entries = set(round_concept_ids(judging_round.id))
+    in_force = [s.value for s in CONFLICT_IN_FORCE]
+    conflicts: dict[int, set[int]] = {}
+    for seat_id, concept_id in db.session.execute(select(Conflict.seat_id, Conflict.concept_id).where(
+            Conflict.challenge_id == judging_round.challenge_id, Conflict.status.in_(in_force))):
+        conflicts.setdefault(seat_id, set()).add(concept_id)
+    assigned: dict[int, set[int]] | None = None
+    sheet_filter = [
+        ScoreSheet.round_id == judging_round.id,
+        ScoreSheet.concept_id.in_(select(RoundEntry.concept_id).where(RoundEntry.round_id == judging_round.id)),
+        ~exists().where(Conflict.seat_id == ScoreSheet.seat_id, Conflict.concept_id == ScoreSheet.concept_id,
+                        Conflict.status.in_(in_force)),
+    ]
+    if judging_round.jurors_per_concept is not None:
+        assigned = {}
+        for seat_id, concept_id in db.session.execute(select(Assignment.seat_id, Assignment.concept_id).where(
+                Assignment.round_id == judging_round.id)):
+            assigned.setdefault(seat_id, set()).add(concept_id)
+        sheet_filter.append(exists().where(Assignment.round_id == judging_round.id,
+                                           Assignment.seat_id == ScoreSheet.seat_id,
+                                           Assignment.concept_id == ScoreSheet.concept_id))
+    counts: dict[tuple[int, str], int] = {}
+    latest: dict[int, datetime] = {}
+    for seat_id, state, count, last in db.session.execute(
+            select(ScoreSheet.seat_id, ScoreSheet.state, func.count(), func.max(ScoreSheet.updated_at))
+            .where(*sheet_filter).group_by(ScoreSheet.seat_id, ScoreSheet.state)):
+        counts[(seat_id, str(state))] = int(count)
+        if last is not None:
+            last = as_utc(last)
+            latest[seat_id] = max(latest.get(seat_id, last), last)
+    ranking = judging_round.method == RoundMethod.RANKING
+    ballots: dict[int, SheetState] = {}
+    if ranking:
+        for seat_id, state, updated in db.session.execute(
+                select(RankingBallot.seat_id, RankingBallot.state, RankingBallot.updated_at)
+                .where(RankingBallot.round_id == judging_round.id)):
+            ballots[seat_id] = SheetState(state)
+            if updated is not None:
+                updated = as_utc(updated)
+                latest[seat_id] = max(latest.get(seat_id, updated), updated)
+    found = []
+    for seat in seats_in_round:
+        mine = entries if assigned is None else entries & assigned.get(seat.id, set())
+        mine = mine - conflicts.get(seat.id, set())
+        moments = [m for m in (latest.get(seat.id), seat.conflicts_declared_at) if m is not None]
+        found.append(JurorProgress(
+            seat=seat, readable=len(mine), submitted=counts.get((seat.id, SheetState.SUBMITTED.value), 0),
+            drafts=counts.get((seat.id, SheetState.DRAFT.value), 0), ranking=ranking,
+            ballot=ballots.get(seat.id), last_activity=max(map(as_utc, moments), default=None)))
+    return found
+
+
 def round_scores(judging_round: JudgingRound, *, submitted_only: bool = True,
                  seat_ids: Iterable[int] | None = None) -> aggregate.RoundScores:
     """The round's sheets as the aggregation's input: every juror of the round (removed ones too:
@@ -154,6 +249,30 @@ def round_scores(judging_round: JudgingRound, *, submitted_only: bool = True,
         scores=tuple(scores), recusals=frozenset(recusals),
         assignments=frozenset(assignments) if assignments is not None else None)
 
+
+
+# The audit action of a chair's "remind" press; the reminders service writes it, the progress page
+# and the one-hour limit read it.
+REMINDED_ACTION = "judging.juror_reminded"
+
+
+def last_reminded(seat_ids: Iterable[int]) -> dict[int, datetime]:
+    """{seat id: when the juror was last reminded}, by the chair or by the deadline reminders.
+    Two queries whatever the number of jurors."""
+    ids = list(seat_ids)
+    if not ids:
+        return {}
+    found: dict[int, datetime] = {}
+    rows = [*db.session.execute(select(AuditEvent.object_id, func.max(AuditEvent.created_at)).where(
+                AuditEvent.action == REMINDED_ACTION, AuditEvent.object_type == "jury_seat",
+                AuditEvent.object_id.in_(ids)).group_by(AuditEvent.object_id)),
+            *db.session.execute(select(ReminderSent.seat_id, func.max(ReminderSent.sent_at)).where(
+                ReminderSent.seat_id.in_(ids)).group_by(ReminderSent.seat_id))]
+    for seat_id, when in rows:
+        if seat_id is not None and when is not None:
+            when = as_utc(when)
+            found[seat_id] = max(found.get(seat_id, when), when)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,11 +9,43 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.judging.views import results
+from app.judging.views import assignments, flags, jury, progress, results, rounds
+from app.judging.views import decision as decision_views
+from app.judging.views import table as table_views
 
 bp = Blueprint("judging", __name__)
 
 RULES: list[tuple[str, Any, dict[str, Any]]] = [
+    # views/jury.py
+    ("/challenges/<slug>/jury", jury.jury_page, {"endpoint": "jury"}),
+    ("/challenges/<slug>/jury/invite", jury.invite, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/invitations/<int:invitation_id>/revoke", jury.revoke_invitation, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/seats/<int:seat_id>/chair", jury.make_chair, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/seats/<int:seat_id>/unchair", jury.end_chair, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/seats/<int:seat_id>/remove", jury.remove_juror, {"methods": ["GET", "POST"]}),
+    ("/challenges/<slug>/jury/me", jury.my_seat, {"methods": ["GET", "POST"]}),
+    ("/jury-invitations/<token>", jury.invitation, {}),
+    ("/jury-invitations/<token>/accept", jury.accept_invitation, {"methods": ["POST"]}),
+    ("/jury-invitations/<token>/decline", jury.decline_invitation, {"methods": ["POST"]}),
+    # views/rounds.py
+    ("/challenges/<slug>/jury/rounds", rounds.rounds, {"methods": ["GET", "POST"]}),
+    # views/assignments.py
+    ("/challenges/<slug>/jury/rounds/<int:number>/assignment", assignments.assignment_page,
+     {"methods": ["GET", "POST"], "endpoint": "assignment"}),
+    ("/challenges/<slug>/jury/rounds/<int:number>/assignment/pair", assignments.assignment_pair,
+     {"methods": ["POST"]}),
+    # views/flags.py
+    ("/challenges/<slug>/jury/conflicts/review", flags.conflict_flags, {"methods": ["GET", "POST"]}),
+    # views/progress.py
+    ("/challenges/<slug>/jury/progress", progress.progress, {"methods": ["GET"]}),
+    ("/challenges/<slug>/jury/progress/remind", progress.remind, {"methods": ["POST"]}),
+    ("/challenges/<slug>/jury/progress/remind-everyone", progress.remind_everyone, {"methods": ["POST"]}),
+    # views/table.py
+    ("/challenges/<slug>/jury/table", table_views.table, {}),
+    ("/challenges/<slug>/jury/table.csv", table_views.table_csv, {}),
+    ("/challenges/<slug>/jury/table.xlsx", table_views.table_xlsx, {}),
+    # views/decision.py
+    ("/challenges/<slug>/jury/decision", decision_views.decision, {"methods": ["GET", "POST"]}),
     # views/results.py
     ("/challenges/<slug>/jury/publish", results.publish, {"methods": ["POST"]}),
     ("/winners", results.winners, {"methods": ["GET"]}),

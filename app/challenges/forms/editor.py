@@ -358,6 +358,10 @@ class ChallengeForm(ChallengeTextForm):
     allow_multiple_concepts = BooleanField(
         _l("A person may be on several concepts in this challenge"), default=False,
         description=_l("If this is not ticked, each person takes part in at most one concept."))
+    is_blind = BooleanField(
+        _l("Blind judging"), default=False,
+        description=_l("Jurors see each concept by a label such as C-017 and its title, never the team's or "
+                       "members' names, emails or institutions. Fixed once the first concept is submitted."))
     timezone = SelectField(_l("Time zone of the timeline"), validate_choice=False)
     opens_at = LocalDateTimeField(_l("Opens for concepts"), validators=[Optional()])
     deadline_at = LocalDateTimeField(_l("Submission deadline"), validators=[Optional()])
@@ -466,6 +470,7 @@ class ChallengeForm(ChallengeTextForm):
                 "max_concept_files": self.max_concept_files.data,
                 "max_concept_file_mb": self.max_concept_file_mb.data,
                 "allow_multiple_concepts": bool(self.allow_multiple_concepts.data),
+                "is_blind": bool(self.is_blind.data),
                 "timezone": self.timezone.data,
                 **{name: self.utc.get(name) for name in TIME_FIELDS}}
 

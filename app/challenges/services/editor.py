@@ -46,7 +46,7 @@ from app.core.audit import record_event
 from app.core.lix import Readability, lix
 from app.core.markdown import plain_text
 from app.db import db
-from app.errors import DomainError
+from app.errors import DomainError, Problem
 from app.i18n import _, _l
 from app.i18n_setup import format_money
 from app.organisations.models import Organisation
@@ -99,6 +99,7 @@ class ChallengeInput:
     max_concept_files: int = 5
     max_concept_file_mb: int = 10
     allow_multiple_concepts: bool = False
+    is_blind: bool = False
     timezone: str = "Europe/Copenhagen"
     opens_at: datetime | None = None
     deadline_at: datetime | None = None
@@ -119,7 +120,7 @@ class ChallengeInput:
             accepted_licences=list(challenge.accepted_licences or []),
             concept_publication=str(challenge.concept_publication),
             max_concept_files=challenge.max_concept_files, max_concept_file_mb=challenge.max_concept_file_mb,
-            allow_multiple_concepts=bool(challenge.allow_multiple_concepts),
+            allow_multiple_concepts=bool(challenge.allow_multiple_concepts), is_blind=bool(challenge.is_blind),
             timezone=challenge.timezone, opens_at=challenge.opens_at, deadline_at=challenge.deadline_at,
             judging_ends_at=challenge.judging_ends_at, results_at=challenge.results_at)
 
@@ -361,7 +362,7 @@ def _apply(challenge: Challenge, data: ChallengeInput) -> None:
     for name in ("title", "summary", "problem_md", "background_md", "language", "prize_minor", "currency",
                  "prize_count", "allow_individuals", "allow_teams", "max_team_size", "timezone", "opens_at",
                  "deadline_at", "judging_ends_at", "results_at", "max_concept_files", "max_concept_file_mb",
-                 "allow_multiple_concepts"):
+                 "allow_multiple_concepts", "is_blind"):
         value = getattr(data, name)
         if getattr(challenge, name) != value:
             setattr(challenge, name, value)
@@ -424,6 +425,10 @@ def update_challenge(*, challenge: Challenge, by: User, data: ChallengeInput, re
         raise DomainError(_l("This challenge is cancelled or archived and can no longer be edited."))
     _check_input(data)
     _check_cover(challenge, data)
+    if bool(data.is_blind) != bool(challenge.is_blind) and challenge.rubric_frozen_at is not None:
+        # S19: teams submitted under one promise about who reads their names; it cannot change.
+        raise DomainError(_l("Blind judging is fixed once the first concept has been submitted."),
+                          field="is_blind", kind=Problem.CONFLICT)
     old, new = material_values(challenge), material_values(data)
     changed = [name for name in MATERIAL_FIELDS if old[name] != new[name]]
     # The time zone only changes how the stored moments are read, not the moments themselves.
@@ -447,7 +452,7 @@ def update_challenge(*, challenge: Challenge, by: User, data: ChallengeInput, re
         raise DomainError(_l("You changed what participants rely on (%(fields)s). Please give a reason: it is "
                              "shown in the public change log and emailed to followers.",
                              fields=", ".join(str(CHANGE_FIELD_LABELS[n]) for n in changed)), field="reason")
-    text_fields = [n for n in ("title", "summary", "problem_md", "background_md", "language", "timezone")
+    text_fields = [n for n in ("title", "summary", "problem_md", "background_md", "language", "timezone", "is_blind")
                    if getattr(challenge, n) != getattr(data, n)]
     _apply(challenge, data)
     challenge.updated_at = now

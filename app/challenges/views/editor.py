@@ -95,6 +95,7 @@ def _initial(challenge: Challenge) -> dict[str, Any]:
         "concept_publication": str(challenge.concept_publication),
         "max_concept_files": challenge.max_concept_files, "max_concept_file_mb": challenge.max_concept_file_mb,
         "allow_multiple_concepts": bool(challenge.allow_multiple_concepts),
+        "is_blind": bool(challenge.is_blind),
         "timezone": challenge.timezone,
     }
     for name in TIME_FIELDS:

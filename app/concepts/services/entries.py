@@ -8,8 +8,6 @@ is shown is the frozen ConceptVersion, never the live draft.
 """
 from __future__ import annotations
 
-import csv as std_csv
-import io
 import json
 import re
 import zipfile
@@ -38,6 +36,7 @@ from app.concepts.models import (
 from app.concepts.queries import last_extension_end
 from app.concepts.services.common import ConceptError, grace_seconds, lock_concept
 from app.core.audit import record_event
+from app.core.exports import csv_bytes  # S30: the one formula-safe CSV writer
 from app.core.files import clean_filename, document_path
 from app.core.formatting import iso_utc
 from app.db import db
@@ -48,9 +47,6 @@ from app.mail.services import external_url, queue_mail
 MAX_EXTENSION = timedelta(days=14)
 REASON_MAX = 1000
 _REFERENCE_RE = re.compile(r"^\s*(?:[Cc]\s*-?\s*)?([0-9]{1,9})\s*$")
-# S30: cells a spreadsheet would read as a formula or a control (defusedcsv covers = + - @ | %;
-# a leading tab, carriage return or NUL is neutralised here as well).
-_CONTROL_LEADS = ("\t", "\r", "\0", "\n")
 
 
 def parse_reference(text: str | None) -> int | None:
@@ -314,12 +310,6 @@ CSV_HEADER = ("reference", "version", "title", "team_name", "team_size", "member
               "submitted_at_utc", "eligible", "ineligible_reason", "summary", "files", "fingerprint")
 
 
-def _neutralise(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_CONTROL_LEADS):
-        return "'" + value
-    return value
-
-
 def csv_rows(versions: Iterable[ConceptVersion]) -> Iterator[list[Any]]:
     yield list(CSV_HEADER)
     for version in versions:
@@ -330,17 +320,6 @@ def csv_rows(versions: Iterable[ConceptVersion]) -> Iterator[list[Any]]:
                version.licence, iso_utc(version.submitted_at), "no" if concept.is_ineligible else "yes",
                concept.ineligible_reason or "", version.summary, "; ".join(f.filename for f in version.files),
                version.fingerprint]
-
-
-def csv_bytes(rows: Iterable[list[Any]]) -> bytes:
-    """Rows as CSV: RFC 4180 (CRLF, quotes doubled), UTF-8 with a BOM for Excel, formula-safe (S30)."""
-    from defusedcsv import csv as safe_csv
-
-    out = io.StringIO(newline="")
-    writer = safe_csv.writer(out, dialect="excel", quoting=std_csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([_neutralise(cell) for cell in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def build_csv(versions: Iterable[ConceptVersion]) -> bytes:

@@ -27,6 +27,7 @@ from app.concepts.models import (
 )
 from app.concepts.permissions import can_view_entry, is_team_member, public_level
 from app.concepts.services.common import ConceptError, VersionConflictError, grace_seconds
+from app.concepts.services.identity import draft_mentions
 from app.concepts.services.submission import (
     ChecklistIncompleteError,
     ChecklistItem,
@@ -141,8 +142,11 @@ def _render_submit(concept: Concept, form: SubmitForm, *, refused: str | None = 
                    missing: list[ChecklistItem] | None = None, status: int = 200) -> tuple[str, int]:
     ctx = _context(concept)
     members = [m.user for m in concept.members if m.user is not None]
+    # Blind judging (S19): warn the team when its own text or files name one of its members.
+    mentions = draft_mentions(concept, upload_dir=current_app.config["UPLOAD_DIR"]) \
+        if concept.challenge.is_blind else []
     return render_template("concepts/submit.html", **ctx, form=form, refused=refused, missing=missing or [],
-                           members=members), status
+                           members=members, mentions=mentions), status
 
 
 def _submit_form(concept: Concept, formdata: Any = None) -> SubmitForm:
