@@ -18,7 +18,7 @@ from app.challenges.tasks import tick
 from app.core.timeutil import clock, utcnow
 from app.db import db
 from app.judging import aggregate
-from app.judging.models import Conflict, ConflictStatus, JurySeat
+from app.judging.models import Conflict, ConflictStatus, JudgingRound, JurySeat
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -122,6 +122,18 @@ def test_the_chair_publishes_from_the_challenge_page(app, client, login, make_ju
     assert again.status_code == 409
 
 
+def test_the_decision_page_offers_the_chair_the_publish_button(app, client, login, make_judging, decide) -> None:
+    made = make_judging()
+    decide(made["challenge"]["id"], [(made["concepts"][0]["id"], "prize", 1, 5_000_000, "Best")])
+    login(made["chair"])
+    html = client.get(f"/challenges/{made['slug']}/jury/decision").get_data(as_text=True)
+    assert f'action="/challenges/{made["slug"]}/jury/publish"' in html
+    client.post("/account/logout", data={"csrf_token": CSRF_RE.search(html).group(1)})
+    login(made["staff"])  # organisation staff read the decision; publishing is the chair's
+    html = client.get(f"/challenges/{made['slug']}/jury/decision").get_data(as_text=True)
+    assert "/jury/publish" not in html
+
+
 def test_publish_refuses_a_stale_form(app, client, login, make_judging, decide) -> None:
     made = make_judging()
     decide(made["challenge"]["id"], [(made["concepts"][0]["id"], "prize", 1, 0, "")])
@@ -166,6 +178,10 @@ def test_the_clock_publishes_at_results_at_once_the_decision_is_final(app, make_
     results_at = utcnow().replace(microsecond=0) + timedelta(days=3)
     ready = make_judging(results_at=results_at)
     waiting = make_judging(results_at=results_at)
+    with app.app_context():  # no round deadline: the tick's deadline reminders stay out of this test
+        for made in (ready, waiting):
+            db.session.get(JudgingRound, made["round_id"]).deadline_at = None
+        db.session.commit()
     decide(ready["challenge"]["id"], [(ready["concepts"][0]["id"], "prize", 1, 5_000_000, "Best")])
     decide(waiting["challenge"]["id"], [(waiting["concepts"][0]["id"], "prize", 1, 5_000_000, "Best")], final=False)
     clock.set(results_at - timedelta(minutes=1))
