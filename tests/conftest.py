@@ -336,6 +336,14 @@ def login(client: FlaskClient, post_form: Callable[..., Any]) -> Callable[..., A
 
 
 @pytest.fixture
+def logout(client: FlaskClient, csrf: Callable[[str], str]) -> Callable[[], None]:
+    """End the test client's session through the real form (a second login() needs it first)."""
+    def _logout() -> None:
+        client.post("/account/logout", data={"csrf_token": csrf("/")})
+    return _logout
+
+
+@pytest.fixture
 def logged_in(make_user: Callable[..., int], login: Callable[..., Any]) -> Callable[..., int]:
     """logged_in(role) with role in {"user", "admin", "unverified"} -> user id, client logged in."""
     def _as(role: str = "user", email_addr: str | None = None, **kwargs: Any) -> int:

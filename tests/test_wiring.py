@@ -72,7 +72,7 @@ def test_template_helpers_every_page_needs_are_registered(app: Flask) -> None:
                  "challenge_public_record", "challenge_labels", "questions_open", "question_form",
                  "attachment_panel", "attachment_url",  # challenges
                  "concept_start_panel", "entry_file_url", "public_file_url", "public_cover_url",  # concepts
-                 "field_attrs"):
+                 "field_attrs", "jury_link_visible"):  # judging: the main navigation's Jury link
         assert name in globals_, name
     for name in ("filesize", "document_type", "recipient_time"):
         assert name in app.jinja_env.filters, name

@@ -22,12 +22,15 @@ def init_app(app: Flask) -> None:
     from app.judging.services.reminders import send_deadline_reminders
     from app.judging.services.rounds import on_state_changed
     from app.judging.views import results as results_views
+    from app.judging.views.home import jury_link_visible
 
     app.register_blueprint(bp)
     # Judging starts: labels, round 1 and conflict flags (services/rounds.py).
     challenge_signals.state_changed.connect(on_state_changed)
     # The periodic task sends the deadline reminders (7 days and 1 day before a round's deadline).
     challenge_signals.tick_requested.connect(send_deadline_reminders)
+    # base.html's "Jury" link: shown to signed-in users with an active seat (one query, cached on g).
+    app.add_template_global(jury_link_visible, "jury_link_visible")
     # Results (D2): no results without a final decision; the clock publishes at results_at;
     # participants hear their outcome; the `winners` publication setting asks for the placed.
     challenge_signals.step_requested.connect(results.refuse_results_without_decision)

@@ -2,14 +2,16 @@
 round's scores as the pure aggregation's input (a fixed number of queries whatever the size)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
+from app.accounts.models import User
 from app.challenges.lifecycle import public_clause
 from app.challenges.models import Challenge, ChallengeState, StateTransition
 from app.concepts.models import Concept, ConceptMember, ConceptVersion
@@ -36,6 +38,7 @@ from app.judging.models import (
     Score,
     ScoreSheet,
     SheetState,
+    entry_label,
 )
 
 
@@ -249,6 +252,140 @@ def round_scores(judging_round: JudgingRound, *, submitted_only: bool = True,
         scores=tuple(scores), recusals=frozenset(recusals),
         assignments=frozenset(assignments) if assignments is not None else None)
 
+
+
+# ---------------------------------------------------------------- a juror's own pages (C1 scoring)
+@dataclass(frozen=True)
+class Entry:
+    """An entry as a juror may know it: its label and the frozen version's title; the team name
+    and member ids are for pages of challenges that are not blind (never shown when blind, S19)."""
+
+    concept_id: int
+    label: str
+    number: int
+    title: str
+    version_id: int | None
+    team_name: str | None
+    member_ids: tuple[int, ...]
+
+
+def entries(challenge_id: int, concept_ids: Iterable[int] | None = None) -> list[Entry]:
+    """The challenge's labelled entries (or those of `concept_ids`), in label order, with the
+    version that counts. One query."""
+    stmt = (select(EntryLabel.concept_id, EntryLabel.number, ConceptVersion.id, ConceptVersion.title,
+                   ConceptVersion.team_name, ConceptVersion.member_ids, Concept.title)
+            .join(Concept, Concept.id == EntryLabel.concept_id)
+            .outerjoin(ConceptVersion, and_(ConceptVersion.concept_id == Concept.id,
+                                            ConceptVersion.number == Concept.submitted_version_no))
+            .where(EntryLabel.challenge_id == challenge_id).order_by(EntryLabel.number))
+    if concept_ids is not None:
+        stmt = stmt.where(EntryLabel.concept_id.in_(list(concept_ids)))
+    return [Entry(concept_id=cid, label=entry_label(number), number=number, title=vtitle or ctitle or "",
+                  version_id=vid, team_name=team, member_ids=tuple(members or ()))
+            for cid, number, vid, vtitle, team, members, ctitle in db.session.execute(stmt)]
+
+
+def entry_by_label(challenge_id: int, label: str) -> Entry | None:
+    """The entry a label names ("C-017", exactly as shown), or None."""
+    match = re.fullmatch(r"C-(\d{3,9})", label or "")
+    if match is None or entry_label(int(match.group(1))) != label:
+        return None
+    found = db.session.scalar(select(EntryLabel.concept_id).where(
+        EntryLabel.challenge_id == challenge_id, EntryLabel.number == int(match.group(1))))
+    if found is None:
+        return None
+    rows = entries(challenge_id, [found])
+    return rows[0] if rows else None
+
+
+def display_names(user_ids: Iterable[int]) -> dict[int, str]:
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+def conflicts_of_seat(seat_id: int) -> dict[int, Conflict]:
+    """The seat's conflicts in force, by concept id (a declared one wins over a confirmed flag)."""
+    found: dict[int, Conflict] = {}
+    rows = db.session.scalars(select(Conflict).where(
+        Conflict.seat_id == seat_id, Conflict.status.in_([s.value for s in CONFLICT_IN_FORCE]))
+        .order_by(Conflict.origin, Conflict.id))
+    for row in rows:
+        found.setdefault(row.concept_id, row)
+    return found
+
+
+def sits_in_round(seat_id: int, round_id: int) -> bool:
+    return db.session.scalar(select(RoundJuror.id).where(RoundJuror.round_id == round_id,
+                                                         RoundJuror.seat_id == seat_id)) is not None
+
+
+def sheets_of_seat(seat_id: int, round_id: int) -> dict[int, ScoreSheet]:
+    """The seat's sheets in the round, by concept id."""
+    return {s.concept_id: s for s in db.session.scalars(select(ScoreSheet).where(
+        ScoreSheet.seat_id == seat_id, ScoreSheet.round_id == round_id))}
+
+
+def sheet_of(round_id: int, seat_id: int, concept_id: int) -> ScoreSheet | None:
+    return db.session.scalar(select(ScoreSheet).where(
+        ScoreSheet.round_id == round_id, ScoreSheet.seat_id == seat_id, ScoreSheet.concept_id == concept_id))
+
+
+def ballot_of(round_id: int, seat_id: int) -> RankingBallot | None:
+    return db.session.scalar(select(RankingBallot).where(RankingBallot.round_id == round_id,
+                                                         RankingBallot.seat_id == seat_id))
+
+
+def concept_sheets(round_id: int, concept_id: int) -> list[ScoreSheet]:
+    """Every sheet of the round on one concept, with scores and seats (the chair's and, after
+    submitting, the jurors' view of the others; anchoring rule in views/scoring.py)."""
+    return list(db.session.scalars(
+        select(ScoreSheet).where(ScoreSheet.round_id == round_id, ScoreSheet.concept_id == concept_id)
+        .options(selectinload(ScoreSheet.scores), joinedload(ScoreSheet.seat).joinedload(JurySeat.user))
+        .order_by(ScoreSheet.seat_id)))
+
+
+@dataclass(frozen=True)
+class RoundProgress:
+    """What one round holds for one juror: readable entries and how far they are."""
+
+    round: JudgingRound
+    total: int
+    submitted: int
+    drafts: int
+    ballot_state: str | None  # ranking rounds: None (not started), "draft" or "submitted"
+
+    @property
+    def left(self) -> int:
+        return self.total - self.submitted
+
+
+def juror_rounds(seat: JurySeat) -> list[RoundProgress]:
+    """The rounds this seat sits in, each with the juror's progress (readable entries only)."""
+    round_ids = set(db.session.scalars(select(RoundJuror.round_id).where(RoundJuror.seat_id == seat.id)))
+    found = []
+    for rnd in rounds(seat.challenge_id):
+        if rnd.id not in round_ids:
+            continue
+        readable = readable_concept_ids(seat, rnd)
+        if rnd.method == RoundMethod.RANKING:
+            ballot = ballot_of(rnd.id, seat.id)
+            state = None if ballot is None else str(ballot.state)
+            found.append(RoundProgress(round=rnd, total=1, submitted=int(state == SheetState.SUBMITTED),
+                                       drafts=int(state == SheetState.DRAFT), ballot_state=state))
+            continue
+        sheets = [s for cid, s in sheets_of_seat(seat.id, rnd.id).items() if cid in readable]
+        submitted = sum(1 for s in sheets if s.is_submitted)
+        found.append(RoundProgress(round=rnd, total=len(readable), submitted=submitted,
+                                   drafts=len(sheets) - submitted, ballot_state=None))
+    return found
+
+
+def has_active_seat(user_id: int) -> bool:
+    """Does the user sit on any jury (the "Jury" link of the main navigation)? One query."""
+    return db.session.scalar(select(JurySeat.id).where(JurySeat.user_id == user_id,
+                                                       JurySeat.removed_at.is_(None)).limit(1)) is not None
 
 
 # The audit action of a chair's "remind" press; the reminders service writes it, the progress page

@@ -9,7 +9,18 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.judging.views import assignments, flags, jury, progress, results, rounds
+from app.judging.views import (
+    assignments,
+    conflicts,
+    flags,
+    home,
+    jury,
+    progress,
+    ranking,
+    results,
+    rounds,
+    scoring,
+)
 from app.judging.views import decision as decision_views
 from app.judging.views import table as table_views
 
@@ -27,6 +38,16 @@ RULES: list[tuple[str, Any, dict[str, Any]]] = [
     ("/jury-invitations/<token>", jury.invitation, {}),
     ("/jury-invitations/<token>/accept", jury.accept_invitation, {"methods": ["POST"]}),
     ("/jury-invitations/<token>/decline", jury.decline_invitation, {"methods": ["POST"]}),
+    # views/home.py
+    ("/jury", home.home, {}),
+    # views/conflicts.py
+    ("/challenges/<slug>/jury/conflicts", conflicts.conflicts, {"methods": ["GET", "POST"]}),
+    # views/scoring.py
+    ("/challenges/<slug>/jury/rounds/<int:number>", scoring.round_page, {"endpoint": "round"}),
+    ("/challenges/<slug>/jury/rounds/<int:number>/<label>", scoring.sheet, {"methods": ["GET", "POST"]}),
+    ("/challenges/<slug>/jury/rounds/<int:number>/<label>/files/<int:position>", scoring.sheet_file, {}),
+    # views/ranking.py
+    ("/challenges/<slug>/jury/rounds/<int:number>/ranking", ranking.ranking, {"methods": ["GET", "POST"]}),
     # views/rounds.py
     ("/challenges/<slug>/jury/rounds", rounds.rounds, {"methods": ["GET", "POST"]}),
     # views/assignments.py
