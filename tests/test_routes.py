@@ -70,6 +70,8 @@ PUBLIC: dict[str, str] = {
     "concepts.public": "one published concept after results: its counting version, consenting names only (P08)",
     "concepts.public_file": "file of a published concept under an open licence; re-checked per fetch (S37)",
     "concepts.public_cover": "cover image of a published concept under an open licence",
+    # Issue 10, D2: the latest winners across the platform (final decisions of public challenges only).
+    "judging.winners": "public list of published winners; names only with consent (P08)",
     "feeds.challenges_atom": "Atom feed of published challenges; drafts never appear",
     "feeds.organisation_atom": "Atom feed of an approved organisation's published challenges",
     "feeds.tag_atom": "Atom feed of published challenges with a topic",

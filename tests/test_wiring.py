@@ -45,6 +45,18 @@ def test_the_periodic_task_sends_the_jurors_deadline_reminders(app: Flask) -> No
     assert send_deadline_reminders in _receivers(signals.tick_requested)
 
 
+def test_judging_results_receivers_are_connected(app: Flask) -> None:
+    from app.concepts import signals as concept_signals
+    from app.judging.services import results
+
+    assert results.refuse_results_without_decision in _receivers(signals.step_requested)
+    assert results.publish_due_results in _receivers(signals.tick_requested)
+    assert results.tell_participants in _receivers(signals.state_changed)
+    assert results.awarded_concepts in _receivers(concept_signals.winners_requested)
+    for name in ("judging_results", "judging_formula", "judging_publish_panel"):
+        assert name in app.jinja_env.globals, name
+
+
 def test_the_organisation_page_shows_its_challenges_through_a_receiver(app: Flask) -> None:
     assert organisation_page_context in _receivers(organisation_signals.page_requested)
 

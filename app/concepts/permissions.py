@@ -10,11 +10,13 @@ The rules, from issue 5:
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from app.challenges.models import OPEN_LICENCES, ChallengeState, ConceptPublication
 from app.challenges.permissions import is_staff_of_challenge
+from app.concepts import signals
 from app.concepts.models import Concept
 from app.organisations.permissions import AnyUser, _is_admin
 
@@ -54,20 +56,34 @@ def can_view_entry(user: AnyUser, concept: Concept, now: datetime, grace_seconds
             and concept.deadline_passed(now, grace_seconds))
 
 
-def public_level(concept: Concept) -> str | None:
-    """What the public may read of this concept: "full", "summary" or None (nothing)."""
+def public_level(concept: Concept, *, winner_ids: Collection[int] | None = None) -> str | None:
+    """What the public may read of this concept: "full", "summary" or None (nothing). Under the
+    `winners` setting only placed concepts: `winner_ids` when the caller has them (a list page asks
+    once), else asked of judging through `signals.winners_requested`."""
     challenge = concept.challenge
     if ChallengeState(challenge.state) not in RESULT_STATES or not concept.is_entered or concept.is_ineligible:
         return None
     if not challenge.organisation.is_approved:
         return None
-    # Winners come with judging (issue 6); until then only "all" publishes anything.
-    if challenge.concept_publication != ConceptPublication.ALL:
+    if challenge.concept_publication == ConceptPublication.WINNERS:
+        if winner_ids is None:
+            winner_ids = winner_concept_ids(challenge)
+        if concept.id not in winner_ids:
+            return None
+    elif challenge.concept_publication != ConceptPublication.ALL:
         return None
     version = concept.current_version()
     if version is None:
         return None
     return "full" if version.licence in OPEN_LICENCES else "summary"
+
+
+def winner_concept_ids(challenge: Any) -> set[int]:
+    """The concepts judging placed (prizes and mentions), asked through the named signal."""
+    found: set[int] = set()
+    for _receiver, ids in signals.winners_requested.send(challenge):
+        found |= set(ids or ())
+    return found
 
 
 def can_view_concept(user: AnyUser, concept: Concept, now: datetime, grace_seconds: int) -> bool:

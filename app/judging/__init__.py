@@ -16,9 +16,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from app.challenges import signals as challenge_signals
+    from app.concepts import signals as concept_signals
     from app.judging.routes import bp
+    from app.judging.services import results
     from app.judging.services.reminders import send_deadline_reminders
     from app.judging.services.rounds import on_state_changed
+    from app.judging.views import results as results_views
     from app.judging.views.home import jury_link_visible
 
     app.register_blueprint(bp)
@@ -28,3 +31,11 @@ def init_app(app: Flask) -> None:
     challenge_signals.tick_requested.connect(send_deadline_reminders)
     # base.html's "Jury" link: shown to signed-in users with an active seat (one query, cached on g).
     app.add_template_global(jury_link_visible, "jury_link_visible")
+    # Results (D2): no results without a final decision; the clock publishes at results_at;
+    # participants hear their outcome; the `winners` publication setting asks for the placed.
+    challenge_signals.step_requested.connect(results.refuse_results_without_decision)
+    challenge_signals.tick_requested.connect(results.publish_due_results)
+    challenge_signals.state_changed.connect(results.tell_participants)
+    concept_signals.winners_requested.connect(results.awarded_concepts)
+    for helper in results_views.HELPERS:
+        app.add_template_global(helper)

@@ -6,13 +6,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
-from app.challenges.models import Challenge
-from app.concepts.models import Concept, ConceptVersion
+from app.challenges.lifecycle import public_clause
+from app.challenges.models import Challenge, ChallengeState, StateTransition
+from app.concepts.models import Concept, ConceptMember, ConceptVersion
 from app.core.audit import AuditEvent
 from app.core.timeutil import as_utc
 from app.db import db
@@ -22,9 +24,12 @@ from app.judging.models import (
     Assignment,
     Conflict,
     Decision,
+    DecisionState,
     EntryLabel,
     JudgingRound,
     JurySeat,
+    Placement,
+    PlacementKind,
     RankingBallot,
     ReminderSent,
     RoundEntry,
@@ -405,3 +410,92 @@ def last_reminded(seat_ids: Iterable[int]) -> dict[int, datetime]:
             when = as_utc(when)
             found[seat_id] = max(found.get(seat_id, when), when)
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Results (D2): what is published once the decision is final
+
+
+def final_decision(challenge_id: int) -> Decision | None:
+    """The decision, only once it is final (results are published from nothing less)."""
+    found = decision(challenge_id)
+    return found if found is not None and found.is_final else None
+
+
+def awarded_concept_ids(challenge_id: int) -> set[int]:
+    """The concepts that won a prize or an honourable mention in the final decision."""
+    return set(db.session.scalars(
+        select(Placement.concept_id).join(Decision, Decision.id == Placement.decision_id)
+        .where(Decision.challenge_id == challenge_id, Decision.state == DecisionState.FINAL)))
+
+
+def results_published_at(challenge_ids: Iterable[int]) -> dict[int, datetime]:
+    """{challenge id: when its results were published}: the last recorded step to results."""
+    ids = list(challenge_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(StateTransition.challenge_id, func.max(StateTransition.at))
+        .where(StateTransition.challenge_id.in_(ids), StateTransition.to_state == ChallengeState.RESULTS.value)
+        .group_by(StateTransition.challenge_id))
+    return {cid: as_utc(at) for cid, at in rows if at is not None}
+
+
+def _published_at_subquery() -> Any:
+    return (select(StateTransition.challenge_id.label("challenge_id"), func.max(StateTransition.at).label("at"))
+            .where(StateTransition.to_state == ChallengeState.RESULTS.value)
+            .group_by(StateTransition.challenge_id).subquery())
+
+
+def winners_stmt(*, now: datetime) -> Select[tuple[Placement]]:
+    """Every published placement across the platform, newest results first: public challenges in
+    results or archived whose decision is final and whose results were published before `now`
+    (never a challenge without a final decision, never a future date). Prizes before mentions."""
+    published = _published_at_subquery()
+    return (select(Placement)
+            .join(Decision, Decision.id == Placement.decision_id)
+            .join(Challenge, Challenge.id == Decision.challenge_id)
+            .join(published, published.c.challenge_id == Challenge.id)
+            .where(Decision.state == DecisionState.FINAL, public_clause(),
+                   Challenge.state.in_([ChallengeState.RESULTS, ChallengeState.ARCHIVED]),
+                   published.c.at <= now)
+            .options(joinedload(Placement.decision).joinedload(Decision.challenge)
+                     .joinedload(Challenge.organisation),
+                     joinedload(Placement.concept).selectinload(Concept.versions).defer(ConceptVersion.body_md),
+                     joinedload(Placement.concept).selectinload(Concept.members).joinedload(ConceptMember.user))
+            .order_by(published.c.at.desc(), Challenge.id.desc(),
+                      (Placement.kind == PlacementKind.MENTION.value), Placement.position, Placement.id))
+
+
+def latest_winners(*, now: datetime, limit: int = 6) -> list[Placement]:
+    return list(db.session.scalars(winners_stmt(now=now).limit(limit)).unique())
+
+
+def recusal_count(challenge_id: int) -> int:
+    """How many (juror, concept) recusals are in force: published as a count only."""
+    return int(db.session.scalar(select(func.count(Conflict.id)).where(
+        Conflict.challenge_id == challenge_id,
+        Conflict.status.in_([s.value for s in CONFLICT_IN_FORCE]))) or 0)
+
+
+def final_rubric_round(challenge_id: int) -> JudgingRound | None:
+    """The last round scored with the rubric: the scores the published distributions come from."""
+    return db.session.scalar(select(JudgingRound).where(
+        JudgingRound.challenge_id == challenge_id, JudgingRound.method == RoundMethod.RUBRIC.value)
+        .order_by(JudgingRound.position.desc()).limit(1))
+
+
+def submitted_score_values(round_id: int) -> list[tuple[int, int, int]]:
+    """(criterion id, seat id, value) of every score on a submitted sheet of the round."""
+    return [tuple(row) for row in db.session.execute(  # type: ignore[misc]
+        select(Score.criterion_id, ScoreSheet.seat_id, Score.value).join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
+        .where(ScoreSheet.round_id == round_id, ScoreSheet.state == SheetState.SUBMITTED,
+               Score.value.is_not(None)))]
+
+
+def released_comments(concept_id: int) -> list[str]:
+    """The overall comments of the concept's submitted sheets, for its team: never who wrote them,
+    never private notes or scores. Sorted by their text, so no order gives a juror away."""
+    comments = db.session.scalars(select(ScoreSheet.overall_comment).where(
+        ScoreSheet.concept_id == concept_id, ScoreSheet.state == SheetState.SUBMITTED))
+    return sorted((c.strip() for c in comments if c and c.strip()), key=lambda c: (c.casefold(), c))

@@ -9,7 +9,18 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.judging.views import assignments, conflicts, flags, home, jury, progress, ranking, rounds, scoring
+from app.judging.views import (
+    assignments,
+    conflicts,
+    flags,
+    home,
+    jury,
+    progress,
+    ranking,
+    results,
+    rounds,
+    scoring,
+)
 from app.judging.views import decision as decision_views
 from app.judging.views import table as table_views
 
@@ -56,6 +67,9 @@ RULES: list[tuple[str, Any, dict[str, Any]]] = [
     ("/challenges/<slug>/jury/table.xlsx", table_views.table_xlsx, {}),
     # views/decision.py
     ("/challenges/<slug>/jury/decision", decision_views.decision, {"methods": ["GET", "POST"]}),
+    # views/results.py
+    ("/challenges/<slug>/jury/publish", results.publish, {"methods": ["POST"]}),
+    ("/winners", results.winners, {"methods": ["GET"]}),
 ]
 
 for _rule, _view, _options in RULES:

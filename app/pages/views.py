@@ -15,6 +15,7 @@ from app.challenges import queries as challenge_queries
 from app.core.timeutil import clock, utcnow
 from app.core.web import safe_next
 from app.db import db
+from app.judging.views.results import latest_winner_rows
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.organisations import queries as organisation_queries
 from app.organisations.models import (
@@ -33,7 +34,7 @@ STATEMENT_REVIEWED_ON = date(2026, 11, 23)
 def home() -> str:
     return render_template("pages/home.html", organisations=organisation_queries.first_approved(12),
                            closing_soon=challenge_queries.closing_soon(now=clock.now(), limit=6),
-                           recent_results=challenge_queries.recent_results(limit=6),
+                           recent_winners=latest_winner_rows(limit=6),
                            kind_labels=ORGANISATION_KIND_LABELS, country_labels=COUNTRY_LABELS)
 
 

@@ -379,6 +379,13 @@ def test_judging_then_results_then_archive_and_followers_hear_of_the_results(
     login(made["org"]["editor"])
     url, page = f"/challenges/{made['slug']}/state", f"/challenges/{made['slug']}/manage"
     for to in ("judging", "results", "archived"):
+        if to == "results":  # judging refuses results without the jury's final decision (issue 10)
+            from app.judging.models import Decision, DecisionState
+
+            with app.app_context():
+                db.session.add(Decision(challenge_id=made["id"], state=DecisionState.FINAL,
+                                        no_winner_reason="No concept was entered."))
+                db.session.commit()
         response = post_form(url, {"to": to}, page=page)
         assert response.status_code == 302, to
         assert client.get(response.headers["Location"]).status_code == 200

@@ -271,7 +271,9 @@ def test_winners_setting_waits_for_judging(app: Flask, client: FlaskClient, resu
     list_url, page_url = urls(concept)
     response = client.get(list_url)
     assert response.status_code == 200
-    assert "once judging publishes them" in html(response)
+    # Judging names the placed concepts (tests/judging/test_winners.py); without a final decision, none.
+    assert "the prize winners and the honourable mentions" in html(response)
+    assert "No concepts are published for this challenge." in html(response)
     assert "Sorting made simple" not in html(response)
     assert client.get(page_url).status_code == 404
 

@@ -58,3 +58,66 @@ def make_judging(app: Flask, make_user: Callable[..., int], make_challenge: Call
                     "round_id": rnd.id, "labels": {c["id"]: f"C-{n:03d}" for c, n in zip(made, numbers, strict=True)},
                     "staff": challenge["org"]["owner"], "editor": challenge["org"]["editor"]}
     return _make
+
+
+# -- results (D2): decisions, sheets and publication straight into the database ---------------
+
+@pytest.fixture
+def decide(app: Flask) -> Callable[..., int]:
+    """decide(challenge_id, [(concept_id, "prize"|"mention", position, prize_minor, citation)],
+    final=True, no_winner_reason=None, report_md="") -> decision id. The chair's decision page
+    writes these rows; tests of what follows it write them directly."""
+    from app.judging.models import Decision, DecisionState, Placement
+
+    def _decide(challenge_id: int, placements: list[tuple[int, str, int, int, str]] | None = None, *,
+                final: bool = True, no_winner_reason: str | None = None, report_md: str = "") -> int:
+        with app.app_context():
+            row = Decision(challenge_id=challenge_id, state=DecisionState.FINAL if final else DecisionState.DRAFT,
+                           no_winner_reason=no_winner_reason, report_md=report_md,
+                           finalised_at=utcnow() if final else None)
+            row.placements = [Placement(concept_id=cid, kind=kind, position=pos, prize_minor=amount, citation=text)
+                              for cid, kind, pos, amount, text in placements or []]
+            db.session.add(row)
+            db.session.commit()
+            return row.id
+    return _decide
+
+
+@pytest.fixture
+def score_sheet(app: Flask) -> Callable[..., int]:
+    """score_sheet(round_id, seat_id, concept_id, {criterion position: value}, comment="", note="",
+    submitted=True) -> sheet id."""
+    from sqlalchemy import select
+
+    from app.challenges.models import Criterion
+    from app.judging.models import JudgingRound, Score, ScoreSheet, SheetState
+
+    def _sheet(round_id: int, seat_id: int, concept_id: int, values: dict[int, int], *, comment: str = "",
+               note: str = "", criterion_comment: str = "", submitted: bool = True) -> int:
+        with app.app_context():
+            rnd = db.session.get(JudgingRound, round_id)
+            criteria = {c.position: c for c in db.session.scalars(
+                select(Criterion).where(Criterion.challenge_id == rnd.challenge_id))}
+            now = utcnow()
+            sheet = ScoreSheet(round_id=round_id, seat_id=seat_id, concept_id=concept_id, overall_comment=comment,
+                               private_note=note, state=SheetState.SUBMITTED if submitted else SheetState.DRAFT,
+                               submitted_at=now if submitted else None)
+            sheet.scores = [Score(criterion_id=criteria[pos].id, value=value, comment=criterion_comment)
+                            for pos, value in values.items()]
+            db.session.add(sheet)
+            db.session.commit()
+            return sheet.id
+    return _sheet
+
+
+@pytest.fixture
+def publish_now(app: Flask) -> Callable[..., None]:
+    """publish_now(challenge_id, at=None): the results step through the service (the clock's way)."""
+    from app.challenges.models import Challenge
+    from app.judging.services.results import publish_results
+
+    def _publish(challenge_id: int, at: Any = None) -> None:
+        with app.app_context():
+            publish_results(challenge=db.session.get(Challenge, challenge_id), by=None, now=at or utcnow())
+            db.session.commit()
+    return _publish

@@ -26,7 +26,7 @@ from app.challenges.queries import is_public
 from app.challenges.views._load import visible_challenge
 from app.concepts import queries
 from app.concepts.models import Concept, ConceptMember, ConceptVersion, ConceptVersionFile
-from app.concepts.permissions import RESULT_STATES, public_level
+from app.concepts.permissions import RESULT_STATES, public_level, winner_concept_ids
 from app.core.downloads import send_stored_document, send_stored_image
 from app.core.pagination import paginate_list
 from app.db import db
@@ -68,8 +68,8 @@ def _consenting_names(concept: Concept, version: ConceptVersion) -> list[str]:
             if m.show_name_publicly and m.user_id in on_team and m.user is not None and m.user.display_name]
 
 
-def _public(concept: Concept) -> PublicConcept | None:
-    level = public_level(concept)
+def _public(concept: Concept, winner_ids: set[int] | None = None) -> PublicConcept | None:
+    level = public_level(concept, winner_ids=winner_ids)
     version = concept.current_version() if level else None
     if level is None or version is None:
         return None
@@ -103,14 +103,18 @@ PUBLISHED_PER_PAGE = 30
 
 def _list_public(challenge: Challenge) -> list[PublicConcept]:
     """The public concepts of a challenge, in three queries whatever their number (no N+1)."""
-    items = [item for item in (_public(c) for c in queries.entered_eligible_concepts(challenge)) if item is not None]
+    # Under the `winners` setting judging names the placed concepts: asked once for the whole list.
+    winner_ids = (winner_concept_ids(challenge)
+                  if challenge.concept_publication == ConceptPublication.WINNERS else None)
+    items = [item for item in (_public(c, winner_ids) for c in queries.entered_eligible_concepts(challenge))
+             if item is not None]
     return sorted(items, key=lambda i: (i.version.title.casefold(), i.concept.id))
 
 
 def published(slug: str) -> Any:
     challenge = _load_challenge(slug)
     publication = ConceptPublication(challenge.concept_publication)
-    items = _list_public(challenge) if publication is ConceptPublication.ALL else []
+    items = _list_public(challenge) if publication is not ConceptPublication.NONE else []
     pagination = paginate_list(items, per_page=PUBLISHED_PER_PAGE)
     return render_template("concepts/published.html", challenge=challenge, pagination=pagination,
                            publication=publication.value)
