@@ -143,21 +143,6 @@ def closing_soon(*, now: datetime, limit: int = 6) -> list[Challenge]:
     return list(db.session.scalars(_closing_soon_stmt(limit), {"now": now}))
 
 
-@lru_cache(maxsize=8)
-def _recent_results_stmt(limit: int) -> Select[tuple[Challenge]]:
-    # The home page shows a title, the organisation and a date: no tags to load.
-    return (select(Challenge).where(public_clause(), Challenge.state.in_(
-        [ChallengeState.RESULTS, ChallengeState.ARCHIVED]))
-        .options(joinedload(Challenge.organisation, innerjoin=True))
-        .order_by(func.coalesce(Challenge.results_at, Challenge.state_changed_at).desc(), Challenge.id.desc())
-        .limit(limit))
-
-
-def recent_results(*, limit: int = 6) -> list[Challenge]:
-    """Challenges whose results are published (archived ones too), newest results first."""
-    return list(db.session.scalars(_recent_results_stmt(limit)))
-
-
 def organisation_challenges(organisation: Organisation, *, now: datetime, limit: int = 12) -> list[Challenge]:
     """An organisation's public challenges for its page, closing soonest first (the list has the rest)."""
     stmt = (select(Challenge).where(public_clause(), Challenge.organisation_id == organisation.id)
