@@ -31,7 +31,9 @@ def _check(page: Any, axe_check: Any, label: str, width: int) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("lang", "width"), [("en", 1280), ("nb", 320), ("en", 320), ("nb", 1280)])
+# Each language and each width once (the suite stays under 8 minutes): English at 1280 px,
+# Norwegian Bokmål, whose longer words find reflow problems first, at 320 px.
+@pytest.mark.parametrize(("lang", "width"), [("en", 1280), ("nb", 320)])
 def test_chair_pages_in_a_browser(app: Any, live_server: str, browser: Any, axe_check: Any,
                                   make_judging: Any, lang: str, width: int) -> None:
     made = make_judging(concepts=3, jurors=2, blind=True)

@@ -31,8 +31,9 @@ def _no_sideways_scroll(page: Any, width: int, label: str) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("width", [1280, 320])
-@pytest.mark.parametrize("lang", ["en", "nb"])
+# Each language and each width once (the suite stays under 8 minutes): English at 1280 px,
+# Norwegian Bokmål, whose longer words find reflow problems first, at 320 px.
+@pytest.mark.parametrize(("lang", "width"), [("en", 1280), ("nb", 320)])
 def test_invite_by_keyboard_and_accept_in_the_browser(app: Any, live_server: str, browser: Any, axe_check: Any,
                                                       make_challenge: Any, make_user: Any, smtp_sink: Any,
                                                       send_outbox: Any, lang: str, width: int) -> None:

@@ -40,7 +40,9 @@ def _press_enter(page: Any) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("lang", "width"), [("en", 1280), ("nb", 320), ("nb", 1280), ("en", 320)])
+# Each language and each width once (the suite stays under 8 minutes): English at 1280 px,
+# Norwegian Bokmål, whose longer words find reflow problems first, at 320 px.
+@pytest.mark.parametrize(("lang", "width"), [("en", 1280), ("nb", 320)])
 def test_a_juror_scores_by_keyboard(app: Any, live_server: str, browser: Any, axe_check: Any, make_judging: Any,
                                     lang: str, width: int) -> None:
     j = make_judging(concepts=2, blind=True)
