@@ -211,12 +211,26 @@ def round_progress(judging_round: JudgingRound) -> list[JurorProgress]:
     return found
 
 
-def round_scores(judging_round: JudgingRound, *, submitted_only: bool = True,
-                 seat_ids: Iterable[int] | None = None) -> aggregate.RoundScores:
+def tie_key(submitted_at: datetime | None, concept_id: int) -> str:
+    """The published last tie-breaker: the earlier submission first; two entries submitted in the
+    same instant (or none) by id, so that it always decides."""
+    return f"{as_utc(submitted_at).isoformat() if submitted_at else '~'}|{concept_id:012d}"
+
+
+@dataclass(frozen=True)
+class RoundInput:
+    data: aggregate.RoundScores
+    # Scores on a concept the juror has since recused from or is no longer assigned: left out.
+    dropped_scores: int
+
+
+def round_input(judging_round: JudgingRound, *, submitted_only: bool = True,
+                seat_ids: Iterable[int] | None = None) -> RoundInput:
     """The round's sheets as the aggregation's input: every juror of the round (removed ones too:
-    their submitted scores stay in the record), every entry, the scores of submitted sheets
-    (or all sheets), conflicts as recusals and the assignment when the round has one.
-    Six queries whatever the number of concepts, jurors and criteria."""
+    their submitted scores stay in the record), every entry with its tie key, the scores of
+    submitted sheets (or all sheets), conflicts as recusals and the assignment when the round has
+    one. A score the juror gave before recusing (or before the assignment changed) is left out and
+    counted, so every caller ranks the same data. Six queries whatever the size of the round."""
     criteria = judging_round.criteria()
     seat_rows = list(db.session.scalars(select(RoundJuror.seat_id).where(RoundJuror.round_id == judging_round.id)))
     if seat_ids is not None:
@@ -244,13 +258,61 @@ def round_scores(judging_round: JudgingRound, *, submitted_only: bool = True,
         assignments = {(s, c) for s, c in db.session.execute(
             select(Assignment.seat_id, Assignment.concept_id).where(Assignment.round_id == judging_round.id))
             if s in seat_set}
-    return aggregate.RoundScores(
+    kept = [sc for sc in scores if (sc.juror_id, sc.concept_id) not in recusals
+            and (assignments is None or (sc.juror_id, sc.concept_id) in assignments)]
+    data = aggregate.RoundScores(
         criteria=tuple(aggregate.Criterion(id=c.id, weight=float(c.weight), scale_min=float(c.scale_min),
                                            scale_max=float(c.scale_max)) for c in criteria),
         jurors=tuple(aggregate.Juror(id=s) for s in sorted(seat_rows)),
-        concepts=tuple(aggregate.Concept(id=cid, tie_key=submitted_at) for cid, submitted_at in concept_rows),
-        scores=tuple(scores), recusals=frozenset(recusals),
+        concepts=tuple(aggregate.Concept(id=cid, tie_key=tie_key(at, cid)) for cid, at in concept_rows),
+        scores=tuple(kept), recusals=frozenset(recusals),
         assignments=frozenset(assignments) if assignments is not None else None)
+    return RoundInput(data=data, dropped_scores=len(scores) - len(kept))
+
+
+def round_scores(judging_round: JudgingRound, *, submitted_only: bool = True,
+                 seat_ids: Iterable[int] | None = None) -> aggregate.RoundScores:
+    """round_input's data: what the aggregation ranks."""
+    return round_input(judging_round, submitted_only=submitted_only, seat_ids=seat_ids).data
+
+
+@dataclass(frozen=True)
+class RoundBallots:
+    candidates: tuple[aggregate.Concept, ...]
+    ballots: tuple[aggregate.Ballot, ...]
+    invalid_seat_ids: tuple[int, ...]  # submitted ballots that do not fit the shortlist: not counted
+
+
+def round_ballots(judging_round: JudgingRound) -> RoundBallots:
+    """A ranking round's submitted ballots as the Schulze method's input (conflicts as recusals);
+    a stored ballot that does not fit the round's entries is set aside and named."""
+    concept_rows = db.session.execute(
+        select(Concept.id, Concept.submitted_at).join(RoundEntry, RoundEntry.concept_id == Concept.id)
+        .where(RoundEntry.round_id == judging_round.id)).all()
+    candidates = tuple(aggregate.Concept(id=cid, tie_key=tie_key(at, cid)) for cid, at in concept_rows)
+    known = {c.id for c in candidates}
+    recusals: dict[int, set[int]] = {}
+    for seat_id, concept_id in db.session.execute(
+            select(Conflict.seat_id, Conflict.concept_id).where(
+                Conflict.challenge_id == judging_round.challenge_id,
+                Conflict.status.in_([s.value for s in CONFLICT_IN_FORCE]))):
+        if concept_id in known:
+            recusals.setdefault(seat_id, set()).add(concept_id)
+    ballots, invalid = [], []
+    for seat_id, ranks in db.session.execute(
+            select(RankingBallot.seat_id, RankingBallot.ranks).where(
+                RankingBallot.round_id == judging_round.id, RankingBallot.state == SheetState.SUBMITTED)
+            .order_by(RankingBallot.seat_id)):
+        try:
+            parsed = {int(k): v for k, v in (ranks or {}).items()}
+            ballot = aggregate.ballot_from_ranks(seat_id, parsed, recusals.get(seat_id, set()))
+            if candidates:
+                aggregate.schulze(candidates, [ballot])  # validates it against the shortlist
+        except (ValueError, TypeError):
+            invalid.append(seat_id)
+            continue
+        ballots.append(ballot)
+    return RoundBallots(candidates=candidates, ballots=tuple(ballots), invalid_seat_ids=tuple(invalid))
 
 
 

@@ -122,23 +122,13 @@ def rubric_ranking(judging_round: JudgingRound, basis: aggregate.Basis) -> list[
 def schulze_ranking(judging_round: JudgingRound) -> list[RankedEntry]:
     """The Schulze order of a ranking round from its submitted ballots (conflicts as recusals).
     Raises DomainError when a stored ballot does not fit the round's shortlist."""
-    concept_rows = db.session.execute(
-        select(Concept.id, Concept.submitted_at).join(RoundEntry, RoundEntry.concept_id == Concept.id)
-        .where(RoundEntry.round_id == judging_round.id)).all()
-    if not concept_rows:
+    found = queries.round_ballots(judging_round)
+    if not found.candidates:
         return []
-    shortlist = {cid for cid, _at in concept_rows}
-    ballots = []
-    try:
-        for ballot in db.session.scalars(select(RankingBallot).where(
-                RankingBallot.round_id == judging_round.id, RankingBallot.state == SheetState.SUBMITTED)):
-            recused = queries.conflicted_concept_ids(ballot.seat_id) & shortlist
-            ranks = {int(k): int(v) for k, v in (ballot.ranks or {}).items()}
-            ballots.append(aggregate.ballot_from_ranks(ballot.seat_id, ranks, recused))
-        result = aggregate.schulze([aggregate.Concept(id=cid, tie_key=at) for cid, at in concept_rows], ballots)
-    except (ValueError, TypeError) as exc:
+    if found.invalid_seat_ids:
         raise DomainError(_l("A submitted ranking does not fit this round's entries, so the round cannot be "
-                             "ranked."), kind=Problem.CONFLICT) from exc
+                             "ranked."), kind=Problem.CONFLICT)
+    result = aggregate.schulze(found.candidates, found.ballots)
     return [RankedEntry(cid, i + 1, None) for i, cid in enumerate(result.order)]
 
 

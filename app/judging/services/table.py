@@ -17,7 +17,6 @@ and joined to the cached figures here: nothing about identities is cached.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 from collections import OrderedDict
@@ -149,18 +148,6 @@ class Computed:
     failed: bool = False
 
 
-def _tie_keys(data: aggregate.RoundScores) -> aggregate.RoundScores:
-    """The earlier submission first; two entries submitted in the same instant (or none) are
-    ordered by id, so the last tie-breaker always decides."""
-    concepts = tuple(dataclasses.replace(c, tie_key=f"{c.tie_key.isoformat() if c.tie_key else '~'}|{c.id:012d}")
-                     for c in data.concepts)
-    allowed = {(j.id, c.id) for j in data.jurors for c in data.concepts} - set(data.recusals)
-    if data.assignments is not None:
-        allowed &= set(data.assignments)
-    scores = tuple(s for s in data.scores if (s.juror_id, s.concept_id) in allowed)
-    return dataclasses.replace(data, concepts=concepts, scores=scores)
-
-
 def _histograms(data: aggregate.RoundScores) -> tuple[Histogram, ...]:
     out = []
     for crit in data.criteria:
@@ -188,8 +175,8 @@ def _juror_stats(data: aggregate.RoundScores, result: aggregate.Aggregate) -> tu
 
 
 def _compute_rubric(judging_round: JudgingRound) -> Computed:
-    original = queries.round_scores(judging_round)
-    data = _tie_keys(original)
+    found = queries.round_input(judging_round)
+    data = found.data
     try:
         result = aggregate.aggregate(data, top_n=TOP_N, resamples=RESAMPLES)
     except ValueError:
@@ -197,40 +184,15 @@ def _compute_rubric(judging_round: JudgingRound) -> Computed:
         return Computed(method=RoundMethod.RUBRIC, failed=True)
     return Computed(method=RoundMethod.RUBRIC, result=result, juror_stats=_juror_stats(data, result),
                     histograms=_histograms(data), n_scores=len(data.scores),
-                    dropped_scores=len(original.scores) - len(data.scores))
+                    dropped_scores=found.dropped_scores)
 
 
 def _compute_ranking(judging_round: JudgingRound) -> Computed:
-    concept_rows = db.session.execute(
-        select(Concept.id, Concept.submitted_at).join(RoundEntry, RoundEntry.concept_id == Concept.id)
-        .where(RoundEntry.round_id == judging_round.id)).all()
-    if not concept_rows:
+    found = queries.round_ballots(judging_round)
+    if not found.candidates:
         return Computed(method=RoundMethod.RANKING)
-    candidates = [aggregate.Concept(id=cid, tie_key=f"{at.isoformat() if at else '~'}|{cid:012d}")
-                  for cid, at in concept_rows]
-    known = {c.id for c in candidates}
-    recusals: dict[int, set[int]] = {}
-    for seat_id, concept_id in db.session.execute(
-            select(Conflict.seat_id, Conflict.concept_id).where(
-                Conflict.challenge_id == judging_round.challenge_id,
-                Conflict.status.in_([s.value for s in CONFLICT_IN_FORCE]))):
-        if concept_id in known:
-            recusals.setdefault(seat_id, set()).add(concept_id)
-    ballots, invalid = [], []
-    for seat_id, ranks in db.session.execute(
-            select(RankingBallot.seat_id, RankingBallot.ranks).where(
-                RankingBallot.round_id == judging_round.id, RankingBallot.state == SheetState.SUBMITTED)
-            .order_by(RankingBallot.seat_id)):
-        try:
-            parsed = {int(k): v for k, v in (ranks or {}).items()}
-            ballot = aggregate.ballot_from_ranks(seat_id, parsed, recusals.get(seat_id, set()))
-            aggregate.schulze(candidates, [ballot])  # validates it against the shortlist
-        except (ValueError, TypeError):
-            invalid.append(seat_id)
-            continue
-        ballots.append(ballot)
-    return Computed(method=RoundMethod.RANKING, schulze=aggregate.schulze(candidates, ballots),
-                    ballots=len(ballots), invalid_ballots=tuple(invalid))
+    return Computed(method=RoundMethod.RANKING, schulze=aggregate.schulze(found.candidates, found.ballots),
+                    ballots=len(found.ballots), invalid_ballots=found.invalid_seat_ids)
 
 
 def figures_key(judging_round: JudgingRound) -> tuple[Any, ...]:
