@@ -117,6 +117,9 @@ def load_config(env: str | None = None) -> dict[str, Any]:
         "EMAIL_CHANGE_TOKEN_TTL": timedelta(hours=24),
         "INVITATION_TTL": timedelta(days=7),
         "TEAM_INVITATION_TTL": timedelta(days=7),
+        "JURY_INVITATION_TTL": timedelta(days=7),
+        # Judging (issue 10): invitations one staff member may send a day (Flask-Limiter syntax).
+        "JURY_INVITE_LIMIT_PER_USER": os.environ.get("JURY_INVITE_LIMIT_PER_USER", "100 per day"),
         # Concepts (issue 5): writes after a deadline are refused by the server's clock; a grace
         # of a few seconds forgives a slow upload that started in time (R03). 0 = none.
         "SUBMISSION_GRACE_SECONDS": int(os.environ.get("SUBMISSION_GRACE_SECONDS", "0")),

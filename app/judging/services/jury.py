@@ -48,7 +48,7 @@ def _norm(email: str | None) -> str:
 
 
 def invitation_ttl() -> timedelta:
-    return current_app.config.get("JURY_INVITATION_TTL", timedelta(days=7))
+    return current_app.config["JURY_INVITATION_TTL"]
 
 
 def jury_changeable(challenge: Challenge, now: datetime) -> bool:

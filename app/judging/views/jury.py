@@ -29,11 +29,10 @@ from app.judging.views._load import jury_challenge, staff_challenge
 
 # Each invitation emails an address a staff member typed: cap them per user, so an organisation
 # account cannot be used to send mail in bulk (as for team invitations).
-DEFAULT_JURY_INVITE_LIMIT = "100 per day"
 
 
 def _invite_limit() -> str:
-    return str(current_app.config.get("JURY_INVITE_LIMIT_PER_USER", DEFAULT_JURY_INVITE_LIMIT))
+    return str(current_app.config["JURY_INVITE_LIMIT_PER_USER"])
 
 
 def _user_key() -> str:
