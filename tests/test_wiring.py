@@ -53,6 +53,9 @@ def test_judging_results_receivers_are_connected(app: Flask) -> None:
     assert results.publish_due_results in _receivers(signals.tick_requested)
     assert results.tell_participants in _receivers(signals.state_changed)
     assert results.awarded_concepts in _receivers(concept_signals.winners_requested)
+    from app.judging.services.jury import refuse_entries_to_blind_jurors
+
+    assert refuse_entries_to_blind_jurors in _receivers(concept_signals.entries_requested)
     for name in ("judging_results", "judging_formula", "judging_publish_panel"):
         assert name in app.jinja_env.globals, name
 

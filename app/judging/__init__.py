@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     from app.concepts import signals as concept_signals
     from app.judging.routes import bp
     from app.judging.services import results
+    from app.judging.services.jury import refuse_entries_to_blind_jurors
     from app.judging.services.reminders import send_deadline_reminders
     from app.judging.services.rounds import on_state_changed
     from app.judging.views import results as results_views
@@ -37,5 +38,7 @@ def init_app(app: Flask) -> None:
     challenge_signals.tick_requested.connect(results.publish_due_results)
     challenge_signals.state_changed.connect(results.tell_participants)
     concept_signals.winners_requested.connect(results.awarded_concepts)
+    # Blind juries: staff on the jury do not read the organisers' entries pages (S19).
+    concept_signals.entries_requested.connect(refuse_entries_to_blind_jurors)
     for helper in results_views.HELPERS:
         app.add_template_global(helper)

@@ -11,13 +11,24 @@ import tempfile
 from datetime import timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from app.accounts.models import PARTICIPANT_KIND_LABELS, ParticipantKind
 from app.challenges.models import LICENCE_SHORT, Challenge, Licence
 from app.challenges.permissions import is_staff_of_challenge
 from app.challenges.views._load import visible_challenge
+from app.concepts import signals
 from app.concepts.forms.entries import EligibleForm, EntryFilterForm, ExtensionForm, IneligibleForm
 from app.concepts.models import Concept, ConceptVersion, ConceptVersionFile, reference
 from app.concepts.permissions import can_review_entries
@@ -59,6 +70,16 @@ def country_label(value: str | None) -> str:
     return value
 
 
+def _entries_challenge(slug: str, *, may: Any) -> Challenge:
+    """visible_challenge, then the features above may refuse the organisers' view of the entries
+    (judging: a member of the challenge's blind jury), with a 403 that says why."""
+    challenge = visible_challenge(slug, may=may)
+    for _receiver, refusal in signals.entries_requested.send(challenge, user=current_user):
+        if refusal is not None:
+            abort(make_response(*render_error(403, str(refusal))))
+    return challenge
+
+
 def _helpers() -> dict[str, Any]:
     return {"reference": entries.reference, "licence_label": licence_label, "kind_label": kind_label,
             "country_label": country_label}
@@ -76,7 +97,7 @@ def _entry(challenge: Challenge, concept_id: int) -> ConceptVersion:
 # ---------------------------------------------------------------- the list
 @login_required
 def entries_page(slug: str) -> Any:
-    challenge = visible_challenge(slug, may=can_review_entries)
+    challenge = _entries_challenge(slug, may=can_review_entries)
     now = clock.now()
     drafts, submitted = entries.counts_for(challenge)
     context: dict[str, Any] = {"challenge": challenge, "drafts": drafts, "submitted": submitted,
@@ -114,13 +135,13 @@ def _render_entry(challenge: Challenge, version: ConceptVersion, form: Ineligibl
 
 @login_required
 def entry(slug: str, concept_id: int) -> Any:
-    challenge = visible_challenge(slug, may=can_review_entries)
+    challenge = _entries_challenge(slug, may=can_review_entries)
     return _render_entry(challenge, _entry(challenge, concept_id))
 
 
 @login_required
 def mark_ineligible(slug: str, concept_id: int) -> Any:
-    challenge = visible_challenge(slug, may=is_staff_of_challenge)
+    challenge = _entries_challenge(slug, may=is_staff_of_challenge)
     version = _entry(challenge, concept_id)
     form = IneligibleForm()
     if not form.validate_on_submit():
@@ -141,7 +162,7 @@ def mark_ineligible(slug: str, concept_id: int) -> Any:
 
 @login_required
 def mark_eligible(slug: str, concept_id: int) -> Any:
-    challenge = visible_challenge(slug, may=is_staff_of_challenge)
+    challenge = _entries_challenge(slug, may=is_staff_of_challenge)
     version = _entry(challenge, concept_id)
     if not EligibleForm().validate_on_submit():
         return _render_entry(challenge, version, status=400)
@@ -158,7 +179,7 @@ def mark_eligible(slug: str, concept_id: int) -> Any:
 @login_required
 def entry_file(slug: str, concept_id: int, file_id: int, filename: str) -> Any:
     # Permission is checked on every fetch: the URL is no bearer token (S37).
-    challenge = visible_challenge(slug, may=can_review_entries)
+    challenge = _entries_challenge(slug, may=can_review_entries)
     version = _entry(challenge, concept_id)
     item = next((f for f in version.files if f.id == file_id), None)
     if item is None:
@@ -176,7 +197,7 @@ def entry_file_url(challenge: Challenge, item: ConceptVersionFile) -> str:
 
 @login_required
 def entry_cover(slug: str, concept_id: int) -> Any:
-    challenge = visible_challenge(slug, may=can_review_entries)
+    challenge = _entries_challenge(slug, may=can_review_entries)
     version = _entry(challenge, concept_id)
     if not version.cover_image_hash:
         abort(404)
@@ -192,7 +213,7 @@ def _render_extensions(challenge: Challenge, form: ExtensionForm, status: int = 
 
 @login_required
 def extensions(slug: str) -> Any:
-    challenge = visible_challenge(slug, may=is_staff_of_challenge)
+    challenge = _entries_challenge(slug, may=is_staff_of_challenge)
     form = ExtensionForm(timezone=challenge.timezone,
                          formdata=None if request.method == "GET" else request.form)
     if request.method == "GET":
@@ -226,7 +247,7 @@ def _export_entries(challenge: Challenge) -> list[ConceptVersion] | Any:
 
 @login_required
 def export_csv(slug: str) -> Any:
-    challenge = visible_challenge(slug, may=can_review_entries)
+    challenge = _entries_challenge(slug, may=can_review_entries)
     versions = _export_entries(challenge)
     if versions is None:
         return render_error(409, _("Entries can be exported once the deadline has passed."))
@@ -241,7 +262,7 @@ def export_csv(slug: str) -> Any:
 
 @login_required
 def export_zip(slug: str) -> Any:
-    challenge = visible_challenge(slug, may=can_review_entries)
+    challenge = _entries_challenge(slug, may=can_review_entries)
     versions = _export_entries(challenge)
     if versions is None:
         return render_error(409, _("Entries can be exported once the deadline has passed."))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -25,6 +26,7 @@ from app.core.audit import record_event
 from app.db import db
 from app.errors import DomainError, Problem
 from app.i18n import _l
+from app.judging import queries
 from app.judging.models import JudgingRound, JuryInvitation, JurySeat, RoundJuror, RoundState
 from app.judging.services.flags import flag_conflicts_for_seat
 from app.mail.services import external_url, queue_mail
@@ -317,3 +319,14 @@ def set_public_listing(*, seat: JurySeat, user: User, public_name: str | None, p
     record_event(actor=user, action="jury_seat.listing_changed", object_type="jury_seat", object_id=seat.id,
                  details={"challenge_id": seat.challenge_id, "show_publicly": show})
     return True
+
+
+def refuse_entries_to_blind_jurors(challenge: Challenge, *, user: Any, **_extra: Any) -> Any:
+    """concepts.signals.entries_requested: staff who sit on a blind jury do not read the organisers'
+    entries pages, which show the teams (S19); they judge through the jury's pages."""
+    if not challenge.is_blind:
+        return None
+    if queries.active_seat(getattr(user, "id", None), challenge.id) is None:
+        return None
+    return _l("You sit on this challenge's blind jury, so the organisers' entries pages, which show "
+              "the teams, are closed to you. Read the entries through the jury's pages.")
