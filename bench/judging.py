@@ -15,8 +15,11 @@ What it does, inside a temporary directory it removes afterwards:
    for 50 and 150 concepts;
 3. times the aggregation itself, without the cache: the median of several aggregate() calls on
    the round's data;
-4. ends with one summary line:
+4. measures a baseline in the same run: the chair's home (/jury), a light page behind the same
+   login and layout, so that a noisy machine shows in both;
+5. ends with one summary line:
    judging: table_p50_ms=.. table_p95_ms=.. queries=.. aggregate_ms=.. concepts=150 jurors=7 criteria=6
+   baseline_p50_ms=.. table_x=.. (the table's p50 over the baseline's)
 """
 from __future__ import annotations
 
@@ -158,7 +161,7 @@ def main() -> int:
         from app.db import db
         from app.judging import aggregate, queries
         from app.judging.models import JudgingRound
-        from app.judging.services.table import CACHE, _tie_keys
+        from app.judging.services.table import CACHE
         from app.organisations.models import Membership, Organisation, OrganisationStatus, Role
 
         app = create_app()
@@ -223,6 +226,13 @@ def main() -> int:
             log(f"{slug}: first request (computes, fills the cache) {cold_ms:.0f} ms, {cold_queries} queries")
             return cold_ms, times, counts
 
+        # The baseline, in the same run and process: the chair's home (/jury), a light page behind
+        # the same login, session and layout; the table's figures read as a ratio to it.
+        base_times = []
+        for _ in range(args.requests):
+            t0 = time.perf_counter()
+            assert client.get("/jury").status_code == 200
+            base_times.append((time.perf_counter() - t0) * 1000)
         _cold_small, small_times, small_counts = measure(small_slug, max(args.requests // 3, 5))
         _cold_big, big_times, big_counts = measure(big_slug, args.requests)
         log("times (ms): " + " ".join(f"{t:.0f}" for t in big_times))
@@ -232,7 +242,7 @@ def main() -> int:
             return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
         with app.app_context():
-            data = _tie_keys(queries.round_scores(db.session.get(JudgingRound, big_round)))
+            data = queries.round_scores(db.session.get(JudgingRound, big_round))
             agg_times = []
             for _ in range(args.aggregate_runs):
                 t0 = time.perf_counter()
@@ -246,9 +256,12 @@ def main() -> int:
         log(f"aggregate() without the cache: median {statistics.median(agg_times):.0f} ms over {args.aggregate_runs}")
         if set(small_counts) != set(big_counts):
             log("WARNING: the number of queries differs between the two sizes")
+        base_p50 = statistics.median(base_times)
+        log(f"baseline (/jury, the chair's home): p50 {base_p50:.1f} ms, p95 {pct(base_times, 95):.1f} ms")
         print(f"judging: table_p50_ms={statistics.median(big_times):.1f} table_p95_ms={pct(big_times, 95):.1f} "
               f"queries={max(big_counts)} aggregate_ms={statistics.median(agg_times):.0f} "
-              f"concepts={args.concepts} jurors={args.jurors} criteria={args.criteria}")
+              f"concepts={args.concepts} jurors={args.jurors} criteria={args.criteria} "
+              f"baseline_p50_ms={base_p50:.1f} table_x={statistics.median(big_times) / base_p50:.1f}")
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
