@@ -586,29 +586,37 @@ def _expect_staff(role: str, ok: int) -> int:
     return ok if role in STAFF else 403
 
 
+def _expect_grower(role: str, ok: int) -> int:
+    """The jury page, inviting and withdrawing an invitation: staff and the jury's chair."""
+    return ok if role == "chair" else _expect_staff(role, ok)
+
+
 @pytest.mark.parametrize("role", ["anonymous", "participant", "team member", "juror of another challenge",
                                   "juror", "chair", "org editor", "org owner", "admin"])
 def test_access_matrix_of_every_jury_route(app, matrix, role) -> None:  # S16, S17
-    """Staff pages: only the organisation's owners and editors (403 to everyone else who sees the
-    challenge, the jury's own chair and the platform admin included; anonymous to the login page).
+    """The jury page, inviting and withdrawing invitations: the organisation's owners and editors
+    and the jury's chair. Naming chairs and removing jurors: staff only (403 to everyone else who
+    sees the challenge, the chair and the platform admin included; anonymous to the login page).
     The juror's own page: an active seat (404 to everyone else). The invitation link: anyone."""
     client, slug, cid = matrix["roles"][role], matrix["slug"], matrix["cid"]
     seat, inv_id, token = matrix["seat"], matrix["inv_id"], matrix["token"]
     before = (seats_of(app, cid), invitation_count(app, cid))
 
-    assert client.get(jury_url(slug)).status_code == _expect_staff(role, 200)
+    assert client.get(jury_url(slug)).status_code == _expect_grower(role, 200)
     assert client.get(f"{jury_url(slug)}/seats/{seat}/remove").status_code == _expect_staff(role, 200)
-    for url, data in ((f"{jury_url(slug)}/invite", {"email": new_email()}),
-                      (f"{jury_url(slug)}/invitations/{inv_id}/revoke", {}),
-                      (f"{jury_url(slug)}/seats/{seat}/chair", {}),
+    for url, data in ((f"{jury_url(slug)}/seats/{seat}/chair", {}),
                       (f"{jury_url(slug)}/seats/{seat}/unchair", {}),
                       (f"{jury_url(slug)}/seats/{seat}/remove", {"reason": "Matrix"})):
         if role in STAFF:
             continue  # staff actions are tested for what they do, above; one of them below
         response = post(client, url, data)
         assert response.status_code == _expect_staff(role, 302), (role, url)
+    if role not in STAFF | {"chair"}:
+        for url, data in ((f"{jury_url(slug)}/invite", {"email": new_email()}),
+                          (f"{jury_url(slug)}/invitations/{inv_id}/revoke", {})):
+            assert post(client, url, data).status_code == _expect_grower(role, 302), (role, url)
     assert (seats_of(app, cid), invitation_count(app, cid)) == before  # nothing changed
-    if role in STAFF:  # owners and editors alike
+    if role in STAFF | {"chair"}:  # owners, editors and the chair alike
         assert post(client, f"{jury_url(slug)}/invite", {"email": new_email()}).status_code == 302
         assert invitation_count(app, cid) == before[1] + 1
 
@@ -655,3 +663,20 @@ class TestInviteRateLimit:
         assert invite(staff, made["slug"], new_email()).status_code == 302
         assert invite(staff, made["slug"], new_email()).status_code == 429
         assert invitation_count(app, made["challenge"]["id"]) == 2
+
+
+def test_a_chair_invites_jurors_but_names_no_chair(app, make_judging) -> None:  # S16
+    """The chair grows the jury from the jury page; an "as chair" box they forge is ignored, and
+    the chair's page offers no chair or removal buttons (those are the organisation's)."""
+    made = make_judging(concepts=0, jurors=1)
+    chair = client_for(app, made["chair"])
+    page = chair.get(jury_url(made["slug"])).get_data(as_text=True)
+    assert 'name="as_chair"' not in page
+    assert "/unchair" not in page
+    assert "/remove" not in page
+    email = new_email()
+    assert post(chair, f"{jury_url(made['slug'])}/invite", {"email": email, "as_chair": "y"}).status_code == 302
+    with app.app_context():
+        invitation = db.session.scalar(select(JuryInvitation).where(JuryInvitation.email == email))
+        assert invitation is not None
+        assert not invitation.as_chair

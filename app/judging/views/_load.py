@@ -31,3 +31,16 @@ def jury_challenge(slug: str, *, chair: bool = False) -> tuple[Challenge, JurySe
 def staff_challenge(slug: str) -> Challenge:
     """A challenge whose jury the current user manages (organisation staff), else 404/403."""
     return visible_challenge(slug, may=permissions.can_manage_jury)
+
+
+def jury_manager_challenge(slug: str) -> tuple[Challenge, bool]:
+    """A challenge whose jury the current user may grow: the organisation's staff (True: they also
+    name chairs and remove jurors) or an active chair of its jury (False: they invite and withdraw
+    invitations only). 404/403 to everyone else, as staff_challenge."""
+    challenge = visible_challenge(slug)
+    g.private_response = True
+    if permissions.can_manage_jury(current_user, challenge):
+        return challenge, True
+    if permissions.is_chair(queries.active_seat(getattr(current_user, "id", None), challenge.id)):
+        return challenge, False
+    abort(403)

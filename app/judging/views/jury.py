@@ -25,7 +25,7 @@ from app.judging import queries
 from app.judging.forms.jury import InviteJurorForm, JuryActionForm, MySeatForm, RemoveJurorForm
 from app.judging.models import JuryInvitation, JurySeat
 from app.judging.services import jury
-from app.judging.views._load import jury_challenge, staff_challenge
+from app.judging.views._load import jury_challenge, jury_manager_challenge, staff_challenge
 
 # Each invitation emails an address a staff member typed: cap them per user, so an organisation
 # account cannot be used to send mail in bulk (as for team invitations).
@@ -39,14 +39,17 @@ def _user_key() -> str:
     return f"jury-invite:user:{getattr(current_user, 'id', None)}"
 
 
-def _render_jury(challenge: Challenge, *, invite_form: InviteJurorForm | None = None, status: int = 200) -> Any:
+def _render_jury(challenge: Challenge, *, invite_form: InviteJurorForm | None = None, status: int = 200,
+                 staff: bool = True) -> Any:
     now = clock.now()
+    changeable = jury.jury_changeable(challenge, now)
     seats = queries.seats(challenge.id, include_removed=True)
     active = [s for s in seats if s.is_active]
     return render_template(
         "judging/jury.html", challenge=challenge, active=active, removed=[s for s in seats if not s.is_active],
         chairs=sum(1 for s in active if s.is_chair), invitations=jury.pending_invitations(challenge, now),
-        changeable=jury.jury_changeable(challenge, now), invite_form=invite_form or InviteJurorForm(formdata=None),
+        changeable=changeable, staff=staff, seat_actions=changeable and staff,
+        invite_form=invite_form or InviteJurorForm(formdata=None),
         action_form=JuryActionForm(), invitation_days=max(1, jury.invitation_ttl().days)), status
 
 
@@ -54,7 +57,7 @@ def _back(challenge: Challenge) -> Any:
     return redirect(url_for("judging.jury", slug=challenge.slug))
 
 
-def _act(challenge: Challenge, action: Any) -> Any:
+def _act(challenge: Challenge, action: Any, *, staff: bool = True) -> Any:
     """A button's action: refuse with the service's status, else commit and go back to the list."""
     if not JuryActionForm().validate_on_submit():
         abort(400)
@@ -63,7 +66,7 @@ def _act(challenge: Challenge, action: Any) -> Any:
     except jury.JuryError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _render_jury(challenge, status=http_status(exc))
+        return _render_jury(challenge, status=http_status(exc), staff=staff)
     db.session.commit()
     if message:
         flash(message, "success")
@@ -79,23 +82,25 @@ def _seat(challenge: Challenge, seat_id: int) -> JurySeat:
 
 @login_required
 def jury_page(slug: str) -> Any:
-    return _render_jury(staff_challenge(slug))
+    challenge, staff = jury_manager_challenge(slug)
+    return _render_jury(challenge, staff=staff)
 
 
 @limiter.limit(_invite_limit, key_func=_user_key, methods=["POST"])
 @login_required
 def invite(slug: str) -> Any:
-    challenge = staff_challenge(slug)
+    challenge, staff = jury_manager_challenge(slug)
     form = InviteJurorForm()
     if not form.validate_on_submit():
-        return _render_jury(challenge, invite_form=form, status=400)
+        return _render_jury(challenge, invite_form=form, status=400, staff=staff)
     try:
+        # A chair grows the jury; only the organisation's staff name chairs.
         jury.invite_juror(challenge=challenge, by=current_user, email=form.email.data,
-                          as_chair=form.as_chair.data, now=clock.now())
+                          as_chair=bool(form.as_chair.data) and staff, now=clock.now())
     except jury.JuryError as exc:
         db.session.rollback()
         status = flash_refusal(form, exc)
-        return _render_jury(challenge, invite_form=form, status=status)
+        return _render_jury(challenge, invite_form=form, status=status, staff=staff)
     db.session.commit()
     flash(_("An invitation has been sent to %(email)s.", email=form.email.data), "success")
     return _back(challenge)
@@ -103,7 +108,7 @@ def invite(slug: str) -> Any:
 
 @login_required
 def revoke_invitation(slug: str, invitation_id: int) -> Any:
-    challenge = staff_challenge(slug)
+    challenge, staff = jury_manager_challenge(slug)
     invitation = db.session.get(JuryInvitation, invitation_id)
     if invitation is None or invitation.challenge_id != challenge.id:
         abort(404)
@@ -112,7 +117,7 @@ def revoke_invitation(slug: str, invitation_id: int) -> Any:
     def act() -> str:
         jury.revoke_invitation(challenge=challenge, invitation=invitation, by=current_user, now=clock.now())
         return _("The invitation to %(email)s has been withdrawn.", email=email)
-    return _act(challenge, act)
+    return _act(challenge, act, staff=staff)
 
 
 def _chair(slug: str, seat_id: int, chair: bool) -> Any:
