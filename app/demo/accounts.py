@@ -58,20 +58,28 @@ DEMO_USERS = (
 )
 
 
+def demo_user(ctx: DemoContext, *, email: str, name: str, locale: str, timezone: str, kind: ParticipantKind,
+              institution: str | None = None, admin: bool = False) -> User:
+    """Find or make one demo account (verified, terms accepted, marked is_demo): the one way every
+    demo module makes its people."""
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        cfg = current_app.config
+        user = User(email=email, password_hash=ctx.password_hash, display_name=name, locale=locale,
+                    timezone=timezone, participant_kind=kind, institution=institution, is_admin=admin,
+                    is_demo=True, email_verified_at=ctx.now, created_at=ctx.now, password_changed_at=ctx.now)
+        db.session.add(user)
+        db.session.flush()
+        for document, key in (("terms", "TERMS_VERSION"), ("privacy", "PRIVACY_VERSION")):
+            db.session.add(TermsAcceptance(user_id=user.id, document=document, version=cfg[key],
+                                           accepted_at=ctx.now))
+        ctx.created += 1
+    return user
+
+
 def load_users(ctx: DemoContext) -> None:
-    cfg = current_app.config
     for spec in DEMO_USERS:
-        user = db.session.scalar(select(User).where(User.email == spec.email))
-        if user is None:
-            user = User(email=spec.email, password_hash=ctx.password_hash, display_name=spec.name,
-                        locale=spec.locale, timezone=spec.timezone, participant_kind=spec.kind,
-                        institution=spec.institution, is_admin=spec.admin, is_demo=True,
-                        email_verified_at=ctx.now, created_at=ctx.now, password_changed_at=ctx.now)
-            db.session.add(user)
-            db.session.flush()
-            for document, key in (("terms", "TERMS_VERSION"), ("privacy", "PRIVACY_VERSION")):
-                db.session.add(TermsAcceptance(user_id=user.id, document=document, version=cfg[key],
-                                               accepted_at=ctx.now))
-            ctx.created += 1
-        ctx.users[spec.key] = user
+        ctx.users[spec.key] = demo_user(ctx, email=spec.email, name=spec.name, locale=spec.locale,
+                                        timezone=spec.timezone, kind=spec.kind, institution=spec.institution,
+                                        admin=spec.admin)
         ctx.logins.append((spec.email, f"{spec.role} ({spec.locale})"))

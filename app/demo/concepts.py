@@ -26,7 +26,7 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from app.accounts.models import ParticipantKind, TermsAcceptance, User
+from app.accounts.models import ParticipantKind, User
 from app.challenges.models import Challenge, ConceptPublication, Licence
 from app.concepts.models import (
     Concept,
@@ -41,6 +41,7 @@ from app.concepts.models import (
 )
 from app.core.files import StoredFile, store_document
 from app.db import db
+from app.demo.accounts import DEMO_DOMAIN, demo_user
 from app.organisations.models import Role
 
 if TYPE_CHECKING:
@@ -800,21 +801,10 @@ def version_fingerprint(version: ConceptVersion, concept_id: int) -> str:
 
 # ---------------------------------------------------------------------------- loading
 def _participants(ctx: DemoContext) -> None:
-    cfg = current_app.config
     for key, name, locale, tz, kind, institution in PARTICIPANTS:
-        email = f"{key}@demo.example.org"
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is None:
-            user = User(email=email, password_hash=ctx.password_hash, display_name=name, locale=locale,
-                        timezone=tz, participant_kind=kind, institution=institution, is_demo=True,
-                        email_verified_at=ctx.now, created_at=ctx.now, password_changed_at=ctx.now)
-            db.session.add(user)
-            db.session.flush()
-            for document, cfg_key in (("terms", "TERMS_VERSION"), ("privacy", "PRIVACY_VERSION")):
-                db.session.add(TermsAcceptance(user_id=user.id, document=document, version=cfg[cfg_key],
-                                               accepted_at=ctx.now))
-            ctx.created += 1
-        ctx.users[key] = user
+        email = f"{key}@{DEMO_DOMAIN}"
+        ctx.users[key] = demo_user(ctx, email=email, name=name, locale=locale, timezone=tz, kind=kind,
+                                   institution=institution)
         ctx.logins.append((email, f"{KIND_LABELS[kind]} ({locale})"))
 
 

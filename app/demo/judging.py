@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from flask import current_app
 from sqlalchemy import select
 
-from app.accounts.models import ParticipantKind, TermsAcceptance, User
+from app.accounts.models import ParticipantKind
 from app.challenges.models import Challenge, ChallengeState
 from app.concepts.models import Concept
 from app.db import db
+from app.demo.accounts import DEMO_DOMAIN, demo_user
 from app.judging import aggregate, queries
 from app.judging.models import (
     Conflict,
@@ -130,21 +130,9 @@ MENTION = {
 
 
 def _jurors(ctx: DemoContext) -> None:
-    cfg = current_app.config
     for key, name, locale, tz, institution, _title in JURORS:
-        email = f"{key}@demo.example.org"
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is None:
-            user = User(email=email, password_hash=ctx.password_hash, display_name=name, locale=locale,
-                        timezone=tz, participant_kind=ParticipantKind.OTHER, institution=institution,
-                        is_demo=True, email_verified_at=ctx.now, created_at=ctx.now, password_changed_at=ctx.now)
-            db.session.add(user)
-            db.session.flush()
-            for document, cfg_key in (("terms", "TERMS_VERSION"), ("privacy", "PRIVACY_VERSION")):
-                db.session.add(TermsAcceptance(user_id=user.id, document=document, version=cfg[cfg_key],
-                                               accepted_at=ctx.now))
-            ctx.created += 1
-        ctx.users[key] = user
+        ctx.users[key] = demo_user(ctx, email=f"{key}@{DEMO_DOMAIN}", name=name, locale=locale, timezone=tz,
+                                   kind=ParticipantKind.OTHER, institution=institution)
 
 
 def _roles(titles: dict[str, str]) -> dict[str, list[str]]:

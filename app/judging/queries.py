@@ -77,6 +77,11 @@ def current_round(challenge_id: int) -> JudgingRound | None:
                              .order_by(JudgingRound.position.desc()).limit(1))
 
 
+def has_labels(challenge_id: int) -> bool:
+    """Has judging started for the challenge's entries (labels drawn)? One indexed lookup."""
+    return db.session.scalar(select(EntryLabel.id).where(EntryLabel.challenge_id == challenge_id).limit(1)) is not None
+
+
 def labels(challenge_id: int) -> dict[int, str]:
     """{concept id: "C-017"} for the challenge's entries."""
     rows = db.session.execute(select(EntryLabel.concept_id, EntryLabel.number)

@@ -26,7 +26,7 @@ def home() -> Any:
     summaries = []
     for seat in queries.seats_of_user(current_user.id):
         open_ = seat.challenge.state in permissions.JURY_STATES
-        labelled = open_ and bool(queries.labels(seat.challenge_id))
+        labelled = open_ and queries.has_labels(seat.challenge_id)
         rounds = queries.juror_rounds(seat) if labelled and seat.conflicts_declared_at is not None else []
         summaries.append(SeatSummary(seat=seat, rounds=rounds, open=open_, labelled=labelled))
     return render_template("judging/home.html", summaries=summaries)
