@@ -66,6 +66,11 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def include_name(name, type_, parent_names):
+    from app.search.backends.postgres import PG_ONLY_TABLES
+    return not (type_ == "table" and name in PG_ONLY_TABLES)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -87,6 +92,10 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    if conf_args.get("include_name") is None:
+        # The PostgreSQL search backend's tables live outside the models (on PostgreSQL only):
+        # autogenerate must neither drop nor create them.
+        conf_args["include_name"] = include_name
 
     connectable = get_engine()
 

@@ -203,7 +203,8 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     app = create_app(_base_config(url, tmp, _smtp_server.port, _template_cache))
     with app.app_context():
         upgrade()
-        reset = _postgres_reset_sql([t.name for t in db.metadata.sorted_tables])
+        from app.search.backends.postgres import PG_ONLY_TABLES
+        reset = _postgres_reset_sql([t.name for t in db.metadata.sorted_tables], extra=PG_ONLY_TABLES)
         db.engine.dispose()
     try:
         yield {"kind": kind, "url": url, "reset": reset}
@@ -213,15 +214,17 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         admin.dispose()
 
 
-def _postgres_reset_sql(tables: list[str]) -> str:
+def _postgres_reset_sql(tables: list[str], extra: tuple[str, ...] = ()) -> str:
     """One statement that empties every table and restarts every sequence, as
     `TRUNCATE <all> RESTART IDENTITY CASCADE` would, at a fraction of its cost: TRUNCATE takes an
     exclusive lock on and makes new files for every table and index, used or not, while a DELETE
     of a table the test never wrote to costs next to nothing. Foreign-key triggers are off for the
     transaction (session_replication_role = replica, we connect as a superuser), and the tables go
     children first anyway. Sequences restart at their start value, so ids are as in a fresh
-    database (tests may rely on them)."""
+    database (tests may rely on them). `extra` tables live outside the models (the PostgreSQL
+    search backend's): emptied when they exist (a test may have dropped one, R08)."""
     deletes = "\n".join(f'  DELETE FROM "{t}";' for t in reversed(tables))
+    deletes += "".join(f"\n  IF to_regclass('{t}') IS NOT NULL THEN DELETE FROM \"{t}\"; END IF;" for t in extra)
     return f"""DO $reset$ BEGIN
   SET LOCAL session_replication_role = replica;
 {deletes}

@@ -43,7 +43,7 @@ def backend_for(app: Flask) -> SearchBackend:
                 _BACKENDS[key] = WhooshBackend(where)
             elif kind == "postgres":
                 from app.search.backends.postgres import PostgresBackend
-                _BACKENDS[key] = PostgresBackend()
+                _BACKENDS[key] = PostgresBackend(str(where))
             else:
                 raise RuntimeError(f"SEARCH_BACKEND={kind!r} is not known: use whoosh or postgres")
         return _BACKENDS[key]

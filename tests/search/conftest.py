@@ -1,14 +1,54 @@
-"""Search fixtures: a real index in the test's temp dir, built and updated through the app."""
+"""Search fixtures: a real index in the test's temp dir, built and updated through the app.
+
+One behavioural suite for both backends (issue 11, item 8): every test under tests/search runs
+twice, on the Whoosh backend (the app on SQLite, the index under the test's temp dir) and on the
+PostgreSQL backend (the app on PostgreSQL with SEARCH_BACKEND=postgres, the index in the app's
+own database). The backend follows the `database` fixture of tests/conftest.py: its PostgreSQL
+variant is mandatory under CI=true and skips with one line elsewhere. A test of what only Whoosh
+does carries `@pytest.mark.whoosh_only("why")` and is skipped on PostgreSQL with that reason.
+"""
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
 from app.search import indexing
+
+HERE = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every search test runs on both backends; whoosh_only ones are skipped on PostgreSQL."""
+    for item in items:
+        if HERE not in Path(item.path).parents:
+            continue
+        if item.get_closest_marker("both_databases") is None:
+            item.add_marker(pytest.mark.both_databases)
+        marker = item.get_closest_marker("whoosh_only")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if marker is not None and params.get("database") == "postgres":
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "Whoosh only")
+            item.add_marker(pytest.mark.skip(reason=f"Whoosh only: {reason}"))
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], database: dict[str, Any]) -> dict[str, Any]:
+    """The PostgreSQL variant searches with the PostgreSQL backend."""
+    if database["kind"] == "postgres":
+        app_config["SEARCH_BACKEND"] = "postgres"
+    return app_config
+
+
+@pytest.fixture
+def search_backend(app: Flask) -> str:
+    """The name of the backend this test runs on: "whoosh" or "postgres"."""
+    return str(app.config.get("SEARCH_BACKEND", "whoosh"))
 
 
 @pytest.fixture

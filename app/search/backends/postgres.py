@@ -1,0 +1,604 @@
+"""The PostgreSQL backend: full-text search in the app's own database, for several app hosts.
+
+Layout: one row per public document in `search_documents` (migration 7c3d9e5a1f20): the stored
+fields a result shows, the document's text search configuration (`config`: english, danish,
+norwegian for nb, swedish, chosen by its language) and one tsvector, `tsv`, built with that
+configuration from title (weight A), summary (B) and body (C), with a GIN index. `search_words`
+holds the archive's words for "did you mean" (pg_trgm's similarity, when the extension is
+installed; without it there is no suggestion).
+
+Folding: PostgreSQL's Snowball stemmers know only their own language's letters, so the text is
+folded in Python *before* to_tsvector into the alphabet of the configuration that reads it
+(æ/ä -> æ and ø/ö -> ø for Danish and Norwegian, -> ä and ö for Swedish and English; aa -> å;
+other accents dropped, as analysis.fold does). The query is folded the same way for each of the
+four configurations, so "kök" finds the Danish "køkken" through the Danish branch and stemming
+keeps working (stemming a folded word with the wrong letters would change its stem).
+
+Querying: the box's ParsedQuery becomes a tsquery built in SQL from bound parameters only (S31):
+each word or phrase is `websearch_to_tsquery(cfg, :p)` with the text quoted (so "or" stays a
+word and a phrase stays a phrase) in every configuration, OR'ed (`||`); OR-groups are OR'ed, the
+groups AND'ed (`&&`), exclusions negated (`!!`). A word that is a stop word in any language is
+left out, as the Whoosh backend does. Ranking: ts_rank with weights A > B > C.
+
+Writing: every write holds a session-level advisory lock on a connection of its own
+(`writing()`); a rebuild fills `search_documents_next` (indexes built after the load), then
+swaps it in with two renames in one transaction, so searches answer from the old rows until the
+commit (R08); the changes made meanwhile are replayed under the lock right after the swap, as
+the Whoosh backend does.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from markupsafe import Markup, escape
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
+
+from app.search import analysis
+from app.search.backends import Hit, IndexUnavailableError, SearchRequest, SearchResults
+from app.search.documents import SearchDocument
+from app.search.query import ParsedQuery, Term
+from app.search.schema import FACETS
+
+log = logging.getLogger("concept_arena.search")
+
+TABLE = "search_documents"
+WORDS = "search_words"
+NEXT = "_next"
+# Tables that live only on PostgreSQL, outside the models' metadata (migrations/env.py and the
+# migration test leave them out of the models-versus-migrations comparison).
+PG_ONLY_TABLES = (TABLE, WORDS)
+CONFIGS = {"en": "english", "da": "danish", "nb": "norwegian", "sv": "swedish"}
+# Advisory lock keys (64-bit): the index writer's lock and the rebuild's own.
+WRITE_LOCK = 0x5EA2C4_0001
+REBUILD_LOCK = 0x5EA2C4_0002
+# Private-use characters mark the highlights in ts_headline's raw text; they are stripped from
+# stored text, so only PostgreSQL's marks remain, and replaced by <mark> after escaping (S28).
+START, STOP = "\ue000", "\ue001"
+HEADLINE_OPTIONS = (f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12, "
+                    "FragmentDelimiter=\" … \"")
+BATCH = 500
+_WORD_RE = re.compile(r"[^\W\d_]{3,40}", re.UNICODE)
+_SNIPPET = 280
+
+
+def ddl(name: str = TABLE) -> list[str]:
+    """The statements that create the documents table `name` without its indexes (a rebuild
+    loads first and indexes after). The migration creates the same table; a test compares them."""
+    return [f"""CREATE TABLE {name} (
+    doc_id varchar(64) NOT NULL,
+    type varchar(20) NOT NULL,
+    object_id integer NOT NULL,
+    challenge_id integer NOT NULL,
+    language varchar(5) NOT NULL,
+    config regconfig NOT NULL,
+    title text NOT NULL,
+    summary text NOT NULL,
+    url text NOT NULL,
+    organisation varchar(120) NOT NULL,
+    organisation_name text NOT NULL,
+    country varchar(10) NOT NULL,
+    year integer NOT NULL,
+    date timestamp with time zone,
+    state varchar(20) NOT NULL,
+    challenge_title text NOT NULL,
+    tags text[] NOT NULL,
+    tag_names text[] NOT NULL,
+    sdgs integer[] NOT NULL,
+    prize_minor bigint NOT NULL,
+    currency varchar(3) NOT NULL,
+    winner boolean NOT NULL,
+    imported boolean NOT NULL,
+    tsv tsvector NOT NULL
+)"""]
+
+
+def index_ddl(name: str, final: str = TABLE) -> list[str]:
+    """The indexes of a documents table, named for `final` plus the table's suffix."""
+    sfx = name[len(final):]
+    return [f"ALTER TABLE {name} ADD CONSTRAINT pk_{final}{sfx} PRIMARY KEY (doc_id)",
+            f"CREATE INDEX ix_{final}_tsv{sfx} ON {name} USING gin (tsv)",
+            f"CREATE INDEX ix_{final}_date{sfx} ON {name} (date)",
+            f"CREATE INDEX ix_{final}_challenge_id{sfx} ON {name} (challenge_id)"]
+
+
+def words_ddl(name: str = WORDS, *, trigram: bool) -> list[str]:
+    sfx = name[len(WORDS):]
+    out = [f"CREATE TABLE {name} (word varchar(40) NOT NULL, CONSTRAINT pk_{WORDS}{sfx} PRIMARY KEY (word))"]
+    if trigram:
+        out.append(f"CREATE INDEX ix_{WORDS}_trgm{sfx} ON {name} USING gin (word gin_trgm_ops)")
+    return out
+
+
+def fold_for(lang: str, value: str) -> str:
+    """analysis.fold, written in the letters of the Snowball stemmer that reads it."""
+    folded = analysis.fold(value)
+    if lang in ("da", "nb"):
+        folded = folded.replace("ä", "æ").replace("ö", "ø")
+    return folded
+
+
+def _clean(value: str) -> str:
+    return value.replace(START, "").replace(STOP, "").replace("\x00", "")
+
+
+def _words(value: str) -> set[str]:
+    return {w.casefold() for w in _WORD_RE.findall(value)}
+
+
+def _edits(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+class _Sql:
+    """A statement being put together: SQL text of our own and bound parameters for user text."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, Any] = {}
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def term(self, term: Term, langs: Iterable[str] = CONFIGS) -> str:
+        """One word or phrase in the given languages' configurations, OR'ed."""
+        joined = " ".join(term.words)
+        parts = [f"websearch_to_tsquery('{CONFIGS[lang]}', {self.bind(chr(34) + fold_for(lang, joined) + chr(34))})"
+                 for lang in langs]
+        return "(" + " || ".join(parts) + ")"
+
+
+_COLUMNS = ("doc_id", "type", "object_id", "challenge_id", "language", "title", "summary", "url",
+            "organisation", "organisation_name", "country", "year", "date", "state", "challenge_title",
+            "tags", "tag_names", "sdgs", "prize_minor", "currency", "winner", "imported")
+_HIT_COLUMNS = ("doc_id", "type", "object_id", "title", "summary", "url", "language", "organisation",
+                "organisation_name", "challenge_id", "challenge_title", "year", "date", "winner", "imported",
+                "tag_names")
+
+
+def _insert_sql(table: str, *, upsert: bool) -> str:
+    cols = ", ".join((*_COLUMNS, "config", "tsv"))
+    values = ", ".join(f":{c}" for c in _COLUMNS)
+    cfg = "CAST(:config AS regconfig)"
+    tsv = (f"setweight(to_tsvector({cfg}, :t_title), 'A') || setweight(to_tsvector({cfg}, :t_summary), 'B')"
+           f" || setweight(to_tsvector({cfg}, :t_body), 'C')")
+    sql = f"INSERT INTO {table} ({cols}) VALUES ({values}, {cfg}, {tsv})"
+    if upsert:
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_COLUMNS[1:], "config", "tsv"))
+        sql += f" ON CONFLICT (doc_id) DO UPDATE SET {sets}"
+    return sql
+
+
+def _row(d: SearchDocument) -> dict[str, Any]:
+    lang = d.language if d.language in CONFIGS else "en"
+    body = " ".join(filter(None, (d.body, d.organisation_name, *d.tag_names)))
+    date = d.date
+    if date is not None and date.tzinfo is None:
+        date = date.replace(tzinfo=UTC)
+    return {
+        "doc_id": d.doc_id, "type": d.type, "object_id": d.object_id, "challenge_id": d.challenge_id,
+        "language": lang, "title": _clean(d.title), "summary": _clean(d.summary), "url": d.url,
+        "organisation": d.organisation, "organisation_name": d.organisation_name, "country": d.country,
+        "year": d.year, "date": date, "state": d.state, "challenge_title": d.challenge_title,
+        "tags": [t.lower() for t in d.tags], "tag_names": list(d.tag_names), "sdgs": [int(s) for s in d.sdgs],
+        "prize_minor": d.prize_minor or 0, "currency": d.currency or "", "winner": bool(d.winner),
+        "imported": bool(d.imported), "config": CONFIGS[lang],
+        "t_title": _clean(fold_for(lang, d.title)), "t_summary": _clean(fold_for(lang, d.summary)),
+        "t_body": _clean(fold_for(lang, body)),
+    }
+
+
+def _is_missing(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in ("42P01", "3F000")   # undefined table / schema
+
+
+class PostgresBackend:
+    name = "postgres"
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "postgresql":
+            raise RuntimeError("SEARCH_BACKEND=postgres needs the app's database on PostgreSQL "
+                               f"(SQLALCHEMY_DATABASE_URI is {parsed.get_backend_name()})")
+        # An engine of its own: the lock and the index writes never share the request's transaction.
+        self.engine: Engine = create_engine(parsed, pool_size=5, max_overflow=10, pool_pre_ping=True)
+        self._built = False
+        self._trigram: bool | None = None
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ connections
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except DBAPIError as exc:
+            if _is_missing(exc):
+                self._built = False
+                raise IndexUnavailableError(f"the search table is missing: {exc.orig}") from exc
+            if exc.connection_invalidated or isinstance(exc.orig, OSError):
+                raise IndexUnavailableError(repr(exc.orig)) from exc
+            raise
+
+    def _ensure_built(self, conn: Connection) -> None:
+        """The table exists and a rebuild has filled it (the migration leaves it empty and unmarked,
+        so a fresh deployment rebuilds on its first search, as with a missing Whoosh index)."""
+        if self._built:
+            return
+        comment = conn.execute(text("SELECT obj_description(to_regclass(:t), 'pg_class')"), {"t": TABLE}).scalar()
+        if not comment or not str(comment).startswith("built"):
+            raise IndexUnavailableError("the search table has not been built yet: run `flask search rebuild`")
+        self._built = True
+
+    def trigram(self, conn: Connection) -> bool:
+        if self._trigram is None:
+            self._trigram = bool(conn.execute(text(
+                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')")).scalar())
+        return self._trigram
+
+    # ------------------------------------------------------------------ building the query
+    def _plan(self, conn: Connection, parsed: ParsedQuery) -> tuple[list[list[tuple[Term, list[str]]]],
+                                                                     list[tuple[Term, list[str]]], list[str]]:
+        """Which languages each term is asked in (a word that is a stop word in one language is
+        left out altogether, a phrase keeps the languages where it has words), and which plain
+        words no document holds (for "did you mean"). One round trip."""
+        terms = [t for g in parsed.required for t in g] + list(parsed.excluded)
+        if not terms:
+            return [], [], []
+        sql = _Sql()
+        cols = []
+        for term in terms:
+            for lang in CONFIGS:
+                cols.append(f"numnode({sql.term(term, (lang,))})")
+        row = list(conn.execute(text("SELECT " + ", ".join(cols)), sql.params).one())
+        langs_of: dict[int, list[str]] = {}
+        for i, term in enumerate(terms):
+            counts = row[i * len(CONFIGS):(i + 1) * len(CONFIGS)]
+            langs = [lang for lang, n in zip(CONFIGS, counts, strict=True) if n]
+            if not term.phrase and len(langs) < len(CONFIGS):
+                langs = []
+            langs_of[id(term)] = langs
+        groups = []
+        for g in parsed.required:
+            alts = [(t, langs_of[id(t)]) for t in g if langs_of[id(t)]]
+            if alts:
+                groups.append(alts)
+        excluded = [(t, langs_of[id(t)]) for t in parsed.excluded if langs_of[id(t)]]
+        # Plain words of the positive part that match nothing anywhere: candidates for a correction.
+        words = [(t, langs) for g in groups for t, langs in g if not t.phrase]
+        unknown: list[str] = []
+        if words:
+            sql = _Sql()
+            checks = [f"EXISTS (SELECT 1 FROM {TABLE} WHERE tsv @@ {sql.term(t, langs)})" for t, langs in words]
+            found = conn.execute(text("SELECT " + ", ".join(checks)), sql.params).one()
+            unknown = [w for (t, _), ok in zip(words, found, strict=True) if not ok for w in t.words]
+        return groups, excluded, unknown
+
+    def _corrections(self, conn: Connection, words: list[str]) -> dict[str, str]:
+        """{misspelt word: the archive's closest word} by trigram similarity, kept only within two
+        edits and with the same first letter (as the Whoosh corrector); {} without pg_trgm."""
+        if not words or not self.trigram(conn):
+            return {}
+        out: dict[str, str] = {}
+        for w in dict.fromkeys(x.casefold() for x in words):
+            if len(w) < 4:
+                continue
+            candidates = conn.execute(text(
+                f"SELECT word FROM {WORDS} WHERE word % :w AND word <> :w "
+                "ORDER BY similarity(word, :w) DESC, word LIMIT 8"), {"w": w}).scalars().all()
+            best = [c for c in candidates if c[:1] == w[:1] and _edits(c, w) <= 2]
+            if best:
+                out[w] = min(best, key=lambda c: (_edits(c, w), candidates.index(c)))
+        return out
+
+    def _tsquery(self, sql: _Sql, groups: list[list[tuple[Term, list[str]]]],
+                 excluded: list[tuple[Term, list[str]]], corrections: dict[str, str]) -> tuple[str | None, str | None]:
+        """(the positive tsquery, the excluded one) as SQL over bound parameters."""
+        musts = []
+        for alts in groups:
+            ors = []
+            for t, langs in alts:
+                ors.append(sql.term(t, langs))
+                fixed = [corrections.get(w.casefold()) for w in t.words]
+                if not t.phrase and any(fixed):
+                    ors.append(sql.term(Term(tuple(f or w for f, w in zip(fixed, t.words, strict=True)))))
+            musts.append(ors[0] if len(ors) == 1 else "(" + " || ".join(ors) + ")")
+        positive = " && ".join(musts) if musts else None
+        negative = " || ".join(sql.term(t, langs) for t, langs in excluded) if excluded else None
+        return positive, negative
+
+    @staticmethod
+    def _filters(sql: _Sql, request: SearchRequest) -> list[str]:
+        where: list[str] = []
+        for facet, values in sorted(request.filters.items()):
+            if not values:
+                continue
+            if facet in ("type", "organisation", "country", "language"):
+                where.append(f"d.{facet} = ANY({sql.bind(list(values))})")
+            elif facet in ("year", "sdg"):
+                nums = [int(v) for v in values if str(v).isdigit()]
+                column = "d.year = ANY({})" if facet == "year" else "d.sdgs && {}"
+                where.append(column.format(f"CAST({sql.bind(nums)} AS integer[])") if nums else "FALSE")
+            elif facet == "tag":
+                where.append(f"d.tags && CAST({sql.bind([v.lower() for v in values])} AS text[])")
+            elif facet == "winner":
+                where.append("d.winner")
+        if request.only_ids is not None:
+            where.append(f"d.doc_id = ANY(CAST({sql.bind(sorted(request.only_ids))} AS text[]))")
+        return where
+
+    # ------------------------------------------------------------------ searching
+    def search(self, request: SearchRequest) -> SearchResults:
+        with self._begin() as conn:
+            self._ensure_built(conn)
+            return self._search(conn, request)
+
+    def _search(self, conn: Connection, request: SearchRequest) -> SearchResults:
+        groups, excluded, unknown = self._plan(conn, request.query)
+        corrections = self._corrections(conn, unknown) if unknown and request.suggest else {}
+        sql = _Sql()
+        positive, negative = self._tsquery(sql, groups, excluded, corrections)
+        where = self._filters(sql, request)
+        query = positive or "NULL::tsquery"
+        if positive:
+            where.append("d.tsv @@ q.q")
+        if negative:
+            where.append(f"NOT (d.tsv @@ ({negative}))")
+        cond = " AND ".join(where) or "TRUE"
+        by_date = request.sort == "date" or request.query.is_empty or not positive
+        order = "d.date DESC NULLS LAST, d.doc_id" if by_date else "score DESC, d.date DESC NULLS LAST, d.doc_id"
+        score = "ts_rank(d.tsv, q.q)" if positive else "0.0"
+        headline = (f"ts_headline(m.config, m.summary, q.q, {sql.bind(HEADLINE_OPTIONS)})" if positive
+                    else "NULL")
+        sql.params["limit"] = request.per_page
+        sql.params["offset"] = (request.page - 1) * request.per_page
+        cols = ", ".join(f"d.{c}" for c in _HIT_COLUMNS)
+        rows = conn.execute(text(
+            f"WITH q AS (SELECT {query} AS q) "
+            f"SELECT m.*, {headline} AS headline FROM ("
+            f"  SELECT {cols}, d.config, {score} AS score, count(*) OVER () AS total"
+            f"  FROM {TABLE} d, q WHERE {cond} ORDER BY {order} LIMIT :limit OFFSET :offset) m, q "
+            f"ORDER BY {order.replace('d.', 'm.')}"), sql.params).mappings().all()
+        hits = [self._hit(r) for r in rows]
+        total = int(rows[0]["total"]) if rows else None
+        facets: dict[str, list[tuple[str, int]]] = {}
+        if request.facets:
+            facets = self._facets(conn, query, cond, sql.params)
+            if total is None:
+                total = sum(n for _, n in facets.get("type", []))
+        if total is None:
+            total = int(conn.execute(text(f"WITH q AS (SELECT {query} AS q) SELECT count(*) FROM {TABLE} d, q "
+                                          f"WHERE {cond}"), sql.params).scalar() or 0)
+        suggestion = self._suggestion(request.query, corrections) if request.suggest else None
+        return SearchResults(hits=hits, total=total, page=request.page, per_page=request.per_page, facets=facets,
+                             suggestion=suggestion, corrected=bool(corrections) and total > 0)
+
+    def _facets(self, conn: Connection, query: str, cond: str, params: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
+        """Every facet's counts over the matched set, in one query (the set is computed once)."""
+        parts = [f"SELECT '{f}' AS facet, {f}::text AS value, count(*) AS n FROM m GROUP BY 2"
+                 for f in ("type", "organisation", "country", "year", "language")]
+        parts.append("SELECT 'tag', t, count(*) FROM m CROSS JOIN LATERAL unnest(m.tags) AS t GROUP BY 2")
+        parts.append("SELECT 'sdg', s::text, count(*) FROM m CROSS JOIN LATERAL unnest(m.sdgs) AS s GROUP BY 2")
+        parts.append("SELECT 'winner', 'true', count(*) FROM m WHERE m.winner HAVING count(*) > 0")
+        rows = conn.execute(text(
+            f"WITH q AS (SELECT {query} AS q), m AS MATERIALIZED ("
+            f"SELECT d.type, d.organisation, d.country, d.year, d.language, d.tags, d.sdgs, d.winner "
+            f"FROM {TABLE} d, q WHERE {cond}) " + " UNION ALL ".join(parts)), params).all()
+        out: dict[str, list[tuple[str, int]]] = {f: [] for f in FACETS}
+        for facet, value, n in rows:
+            if value is not None and n:
+                out[facet].append((str(value), int(n)))
+        for facet in out:
+            out[facet].sort(key=lambda vn: (-vn[1], vn[0]))
+        return out
+
+    @staticmethod
+    def _suggestion(parsed: ParsedQuery, corrections: dict[str, str]) -> str | None:
+        if not corrections:
+            return None
+        parts = []
+        for group in parsed.required:
+            parts.append(" OR ".join(
+                Term(tuple(corrections.get(w.casefold(), w) for w in t.words), t.phrase).text() for t in group))
+        parts.extend("-" + t.text() for t in parsed.excluded)
+        return " ".join(parts)
+
+    @staticmethod
+    def _hit(r: Any) -> Hit:
+        summary = r["summary"] or ""
+        headline = r.get("headline")
+        if headline and START in headline:
+            snippet = Markup(str(escape(headline)).replace(START, '<mark class="hl">').replace(STOP, "</mark>"))
+        else:
+            snippet = escape(summary[:_SNIPPET] + ("…" if len(summary) > _SNIPPET else ""))
+        return Hit(doc_id=r["doc_id"], type=r["type"], object_id=r["object_id"], title=r["title"], snippet=snippet,
+                   url=r["url"], language=r["language"], organisation=r["organisation"],
+                   organisation_name=r["organisation_name"], challenge_id=r["challenge_id"],
+                   challenge_title=r["challenge_title"], year=r["year"], date=r["date"], winner=r["winner"],
+                   imported=r["imported"], tag_names=tuple(r["tag_names"] or ()), score=float(r["score"] or 0.0))
+
+    # ------------------------------------------------------------------ more like this
+    def _like(self, conn: Connection, source: str, *, limit: int, types: tuple[str, ...],
+              exclude_ids: tuple[str, ...] = (), exclude_challenge: int | None = None) -> list[Hit]:
+        """Documents sharing the most of the text's words, each word asked in every configuration
+        (so a Danish text meets Swedish documents where the stems meet). PostgreSQL keeps no
+        document frequencies, so the words are weighed by ts_rank only; the longest 24 distinct
+        words of the text stand for it (long words are the rarer ones)."""
+        words = sorted(_words(source[:5000]), key=lambda w: (-len(w), w))[:24]
+        if not words:
+            return []
+        sql = _Sql()
+        # plainto_tsquery ANDs the words; its own output with & turned into | ORs them.
+        ors = [f"replace(plainto_tsquery('{cfg}', {sql.bind(fold_for(lang, ' '.join(words)))})::text, '&', '|')"
+               "::tsquery" for lang, cfg in CONFIGS.items()]
+        where = ["d.tsv @@ q.q"]
+        if types:
+            where.append(f"d.type = ANY(CAST({sql.bind(list(types))} AS text[]))")
+        if exclude_ids:
+            where.append(f"NOT (d.doc_id = ANY(CAST({sql.bind(list(exclude_ids))} AS text[])))")
+        if exclude_challenge is not None:
+            where.append(f"d.challenge_id <> {sql.bind(exclude_challenge)}")
+        sql.params["limit"] = limit
+        cols = ", ".join(f"d.{c}" for c in _HIT_COLUMNS)
+        rows = conn.execute(text(
+            f"WITH q AS (SELECT {' || '.join(ors)} AS q) "
+            f"SELECT m.*, ts_headline(m.config, m.summary, q.q, {sql.bind(HEADLINE_OPTIONS)}) AS headline FROM ("
+            f"  SELECT {cols}, d.config, ts_rank(d.tsv, q.q, 1) AS score FROM {TABLE} d, q "
+            f"  WHERE {' AND '.join(where)} ORDER BY score DESC, d.doc_id LIMIT :limit) m, q "
+            "ORDER BY m.score DESC, m.doc_id"), sql.params).mappings().all()
+        return [self._hit(r) for r in rows]
+
+    def similar(self, doc_id: str, *, limit: int = 5, types: tuple[str, ...] = (),
+                exclude_challenge: int | None = None) -> list[Hit]:
+        with self._begin() as conn:
+            self._ensure_built(conn)
+            row = conn.execute(text(f"SELECT title, summary FROM {TABLE} WHERE doc_id = :id"), {"id": doc_id}).first()
+            if row is None:
+                return []
+            return self._like(conn, f"{row.title} {row.summary}", limit=limit, types=types, exclude_ids=(doc_id,),
+                              exclude_challenge=exclude_challenge)
+
+    def similar_to_text(self, text: str, language: str, *, limit: int = 5,
+                        types: tuple[str, ...] = ()) -> list[Hit]:
+        with self._begin() as conn:
+            self._ensure_built(conn)
+            return self._like(conn, text, limit=limit, types=types)
+
+    # ------------------------------------------------------------------ writing
+    @contextmanager
+    def _advisory(self, key: int, timeout: float) -> Iterator[None]:
+        try:
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        except DBAPIError as exc:
+            raise IndexUnavailableError(repr(exc.orig)) from exc
+        try:
+            deadline = time.monotonic() + timeout
+            while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the search index is being written by another process")
+                time.sleep(0.05)
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        finally:
+            conn.close()
+
+    def writing(self, timeout: float = 10.0) -> Any:
+        """The lock every index write holds, across processes and hosts (a session-level advisory
+        lock on a connection of its own); TimeoutError after `timeout` seconds."""
+        return self._advisory(WRITE_LOCK, timeout)
+
+    def write(self, upserts: Iterable[SearchDocument], deletes: Iterable[str]) -> None:
+        rows = [_row(d) for d in upserts]
+        gone = sorted(set(deletes) - {r["doc_id"] for r in rows})
+        with self._begin() as conn:
+            self._ensure_built(conn)
+            if gone:
+                conn.execute(text(f"DELETE FROM {TABLE} WHERE doc_id = ANY(CAST(:ids AS text[]))"), {"ids": gone})
+            if rows:
+                conn.execute(text(_insert_sql(TABLE, upsert=True)), rows)
+                if self.trigram(conn):
+                    words: set[str] = set()
+                    for r in rows:
+                        words |= _words(" ".join((r["title"], r["summary"], r["t_body"])))
+                    conn.execute(text(f"INSERT INTO {WORDS} (word) SELECT unnest(CAST(:w AS text[])) "
+                                      "ON CONFLICT DO NOTHING"), {"w": sorted(words)})
+
+    def rebuild(self, documents: Callable[[], Iterator[SearchDocument]], *, replay: Callable[[], None]) -> int:
+        nxt, words_nxt = TABLE + NEXT, WORDS + NEXT
+        with self._advisory(REBUILD_LOCK, timeout=3600.0):
+            with self.engine.begin() as conn:
+                trigram = self.trigram(conn)
+                conn.execute(text(f"DROP TABLE IF EXISTS {nxt}"))
+                conn.execute(text(f"DROP TABLE IF EXISTS {words_nxt}"))
+                for stmt in ddl(nxt):
+                    conn.execute(text(stmt))
+            insert = text(_insert_sql(nxt, upsert=False))
+            vocabulary: set[str] = set()
+            count = 0
+            batch: list[dict[str, Any]] = []
+
+            def flush() -> None:
+                with self.engine.begin() as c:
+                    c.execute(insert, batch)
+                batch.clear()
+
+            for d in documents():
+                row = _row(d)
+                batch.append(row)
+                if trigram:
+                    vocabulary |= _words(" ".join((row["title"], row["summary"], row["t_body"])))
+                count += 1
+                if len(batch) >= BATCH:
+                    flush()
+            if batch:
+                flush()
+            with self.engine.begin() as conn:
+                for stmt in index_ddl(nxt):
+                    conn.execute(text(stmt))
+                for stmt in words_ddl(words_nxt, trigram=trigram):
+                    conn.execute(text(stmt))
+                if vocabulary:
+                    conn.execute(text(f"INSERT INTO {words_nxt} (word) SELECT unnest(CAST(:w AS text[]))"),
+                                 {"w": sorted(vocabulary)})
+                conn.execute(text(f"ANALYZE {nxt}"))
+            with self.writing(timeout=60.0):
+                with self.engine.begin() as conn:
+                    conn.execute(text("SET LOCAL lock_timeout = '30s'"))
+                    conn.execute(text(f"DROP TABLE IF EXISTS {TABLE}, {WORDS}"))
+                    self._rename(conn, nxt, TABLE, index_ddl(nxt))
+                    self._rename(conn, words_nxt, WORDS, words_ddl(words_nxt, trigram=trigram))
+                    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+                    conn.execute(text(f"COMMENT ON TABLE {TABLE} IS 'built {stamp}, {count} documents'"))
+                self._built = True
+                replay()
+        return count
+
+    @staticmethod
+    def _rename(conn: Connection, source: str, final: str, statements: list[str]) -> None:
+        """Give the loaded table and its indexes their final names (inside the swap's transaction)."""
+        conn.execute(text(f"ALTER TABLE {source} RENAME TO {final}"))
+        for stmt in statements:
+            for name in re.findall(r"\b((?:pk|ix)_\w+" + re.escape(NEXT) + r")\b", stmt):
+                target = name[: -len(NEXT)]
+                if name.startswith("pk_"):
+                    conn.execute(text(f"ALTER TABLE {final} RENAME CONSTRAINT {name} TO {target}"))
+                else:
+                    conn.execute(text(f"ALTER INDEX {name} RENAME TO {target}"))
+
+    # ------------------------------------------------------------------ reporting
+    def doc_ids(self) -> set[str]:
+        with self._begin() as conn:
+            self._ensure_built(conn)
+            return set(conn.execute(text(f"SELECT doc_id FROM {TABLE}")).scalars())
+
+    def count(self) -> int:
+        with self._begin() as conn:
+            self._ensure_built(conn)
+            return int(conn.execute(text(f"SELECT count(*) FROM {TABLE}")).scalar() or 0)
+
+    def status(self) -> dict[str, object]:
+        try:
+            n = self.count()
+        except IndexUnavailableError as exc:
+            return {"ok": False, "backend": self.name, "error": str(exc)[:200]}
+        return {"ok": True, "backend": self.name, "documents": n}
+
+    def close(self) -> None:
+        self.engine.dispose()
