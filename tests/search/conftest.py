@@ -10,6 +10,7 @@ does carries `@pytest.mark.whoosh_only("why")` and is skipped on PostgreSQL with
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,22 @@ def app_config(app_config: dict[str, Any], database: dict[str, Any]) -> dict[str
 def search_backend(app: Flask) -> str:
     """The name of the backend this test runs on: "whoosh" or "postgres"."""
     return str(app.config.get("SEARCH_BACKEND", "whoosh"))
+
+
+@pytest.fixture
+def delete_index(app: Flask) -> Callable[[], None]:
+    """delete_index() destroys the index under the running site: Whoosh's directory, or the
+    PostgreSQL backend's tables (R08)."""
+    def _delete() -> None:
+        if app.config.get("SEARCH_BACKEND") == "postgres":
+            from sqlalchemy import text
+
+            from app.search.backends.postgres import PG_ONLY_TABLES
+            with app.app_context(), indexing.backend().engine.begin() as conn:  # type: ignore[attr-defined]
+                conn.execute(text("DROP TABLE " + ", ".join(PG_ONLY_TABLES)))
+        else:
+            shutil.rmtree(app.config["SEARCH_INDEX_DIR"])
+    return _delete
 
 
 @pytest.fixture

@@ -601,4 +601,7 @@ class PostgresBackend:
         return {"ok": True, "backend": self.name, "documents": n}
 
     def close(self) -> None:
+        """Nothing per thread to close (the Whoosh backend closes this thread's searcher)."""
+
+    def dispose(self) -> None:
         self.engine.dispose()
