@@ -32,6 +32,7 @@ import logging
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -118,12 +119,29 @@ def words_ddl(name: str = WORDS, *, trigram: bool) -> list[str]:
     return out
 
 
+# Everything analysis.fold leaves as it is once cased and with æ/ø/aa written ä/ö/å.
+_PLAIN = re.compile(r"[^\x00-\x7fäöå]+")
+_FOLD_SAMPLE = "Mötesplats Kök AALBORG Café naïve Ærø Straße e\u0301cole ÅÄÖ kontraaftale ﬁ 12 x-y"
+
+
+def _quick_fold(value: str) -> str:
+    low = value.casefold().replace("æ", "ä").replace("ø", "ö").replace("aa", "å")
+    # only the runs of other letters (accents, decomposed marks) go through analysis.fold itself
+    return _PLAIN.sub(lambda m: analysis.fold(m.group()), low)
+
+
 def fold_for(lang: str, value: str) -> str:
-    """analysis.fold, written in the letters of the Snowball stemmer that reads it."""
-    folded = analysis.fold(value)
+    """analysis.fold, written in the letters of the Snowball stemmer that reads it. Plain Nordic
+    text takes a fast path (folding whole bodies character by character took half the rebuild's
+    time); it is checked against analysis.fold at import and not used if they ever disagree."""
+    value = unicodedata.normalize("NFC", value)
+    folded = _quick_fold(value) if _QUICK else analysis.fold(value)
     if lang in ("da", "nb"):
         folded = folded.replace("ä", "æ").replace("ö", "ø")
     return folded
+
+
+_QUICK = _quick_fold(unicodedata.normalize("NFC", _FOLD_SAMPLE)) == analysis.fold(_FOLD_SAMPLE)
 
 
 def _clean(value: str) -> str:
