@@ -60,7 +60,8 @@ def upgrade():
     currency varchar(3) NOT NULL,
     winner boolean NOT NULL,
     imported boolean NOT NULL,
-    tsv tsvector NOT NULL
+    tsv tsvector NOT NULL,
+    tsv_head tsvector NOT NULL
 )""")
     op.execute("ALTER TABLE search_documents ADD CONSTRAINT pk_search_documents PRIMARY KEY (doc_id)")
     op.execute("CREATE INDEX ix_search_documents_tsv ON search_documents USING gin (tsv)")

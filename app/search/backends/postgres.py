@@ -3,7 +3,10 @@
 Layout: one row per public document in `search_documents` (migration 7c3d9e5a1f20): the stored
 fields a result shows, the document's text search configuration (`config`: english, danish,
 norwegian for nb, swedish, chosen by its language) and one tsvector, `tsv`, built with that
-configuration from title (weight A), summary (B) and body (C), with a GIN index. `search_words`
+configuration from title (weight A), summary (B) and body (C), with a GIN index, and `tsv_head`,
+title and summary alone, which ranks (ts_rank must unpack the tsvector of every matched row, and
+a body's is TOASTed: ranking on the short one is 5x faster for a word most documents hold; a
+document that matches only in its body ranks below every title or summary match). `search_words`
 holds the archive's words for "did you mean" (pg_trgm's similarity, when the extension is
 installed; without it there is no suggestion).
 
@@ -98,7 +101,8 @@ def ddl(name: str = TABLE) -> list[str]:
     currency varchar(3) NOT NULL,
     winner boolean NOT NULL,
     imported boolean NOT NULL,
-    tsv tsvector NOT NULL
+    tsv tsvector NOT NULL,
+    tsv_head tsvector NOT NULL
 )"""]
 
 
@@ -190,14 +194,14 @@ _HIT_COLUMNS = ("doc_id", "type", "object_id", "title", "summary", "url", "langu
 
 
 def _insert_sql(table: str, *, upsert: bool) -> str:
-    cols = ", ".join((*_COLUMNS, "config", "tsv"))
+    cols = ", ".join((*_COLUMNS, "config", "tsv", "tsv_head"))
     values = ", ".join(f":{c}" for c in _COLUMNS)
     cfg = "CAST(:config AS regconfig)"
-    tsv = (f"setweight(to_tsvector({cfg}, :t_title), 'A') || setweight(to_tsvector({cfg}, :t_summary), 'B')"
-           f" || setweight(to_tsvector({cfg}, :t_body), 'C')")
-    sql = f"INSERT INTO {table} ({cols}) VALUES ({values}, {cfg}, {tsv})"
+    head = f"setweight(to_tsvector({cfg}, :t_title), 'A') || setweight(to_tsvector({cfg}, :t_summary), 'B')"
+    tsv = f"{head} || setweight(to_tsvector({cfg}, :t_body), 'C')"
+    sql = f"INSERT INTO {table} ({cols}) VALUES ({values}, {cfg}, {tsv}, {head})"
     if upsert:
-        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_COLUMNS[1:], "config", "tsv"))
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_COLUMNS[1:], "config", "tsv", "tsv_head"))
         sql += f" ON CONFLICT (doc_id) DO UPDATE SET {sets}"
     return sql
 
@@ -368,6 +372,11 @@ class PostgresBackend:
 
     def _search(self, conn: Connection, request: SearchRequest) -> SearchResults:
         groups, excluded, unknown = self._plan(conn, request.query)
+        if groups:
+            # A word in most documents tempts the planner into a sequential scan that unpacks every
+            # row's (TOASTed) tsvector; the GIN bitmap reads only the heap rows: 40 -> 10 ms at 5,000
+            # documents for the facet counts. For this transaction only.
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
         corrections = self._corrections(conn, unknown) if unknown and request.suggest else {}
         sql = _Sql()
         positive, negative = self._tsquery(sql, groups, excluded, corrections)
@@ -380,7 +389,7 @@ class PostgresBackend:
         cond = " AND ".join(where) or "TRUE"
         by_date = request.sort == "date" or request.query.is_empty or not positive
         order = "d.date DESC NULLS LAST, d.doc_id" if by_date else "score DESC, d.date DESC NULLS LAST, d.doc_id"
-        score = "ts_rank(d.tsv, q.q)" if positive else "0.0"
+        score = "ts_rank(d.tsv_head, q.q)" if positive else "0.0"
         headline = (f"ts_headline(m.config, m.summary, q.q, {sql.bind(HEADLINE_OPTIONS)})" if positive
                     else "NULL")
         sql.params["limit"] = request.per_page
@@ -476,7 +485,7 @@ class PostgresBackend:
         rows = conn.execute(text(
             f"WITH q AS (SELECT {' || '.join(ors)} AS q) "
             f"SELECT m.*, ts_headline(m.config, m.summary, q.q, {sql.bind(HEADLINE_OPTIONS)}) AS headline FROM ("
-            f"  SELECT {cols}, d.config, ts_rank(d.tsv, q.q, 1) AS score FROM {TABLE} d, q "
+            f"  SELECT {cols}, d.config, ts_rank(d.tsv_head, q.q, 1) AS score FROM {TABLE} d, q "
             f"  WHERE {' AND '.join(where)} ORDER BY score DESC, d.doc_id LIMIT :limit) m, q "
             "ORDER BY m.score DESC, m.doc_id"), sql.params).mappings().all()
         return [self._hit(r) for r in rows]
