@@ -381,58 +381,67 @@ class PostgresBackend:
         sql = _Sql()
         positive, negative = self._tsquery(sql, groups, excluded, corrections)
         where = self._filters(sql, request)
-        query = positive or "NULL::tsquery"
+        # The tsquery is written inline (not in a CTE): PostgreSQL folds it to a constant at planning
+        # and estimates how many rows it matches.
         if positive:
-            where.append("d.tsv @@ q.q")
+            where.append(f"d.tsv @@ ({positive})")
         if negative:
             where.append(f"NOT (d.tsv @@ ({negative}))")
         cond = " AND ".join(where) or "TRUE"
         by_date = request.sort == "date" or request.query.is_empty or not positive
-        order = "d.date DESC NULLS LAST, d.doc_id" if by_date else "score DESC, d.date DESC NULLS LAST, d.doc_id"
-        score = "ts_rank(d.tsv_head, q.q)" if positive else "0.0"
-        headline = (f"ts_headline(m.config, m.summary, q.q, {sql.bind(HEADLINE_OPTIONS)})" if positive
+        order = "date DESC NULLS LAST, doc_id" if by_date else "score DESC, date DESC NULLS LAST, doc_id"
+        score = f"ts_rank(d.tsv_head, ({positive}))" if positive else "0.0"
+        headline = (f"ts_headline(d.config, d.summary, ({positive}), {sql.bind(HEADLINE_OPTIONS)})" if positive
                     else "NULL")
         sql.params["limit"] = request.per_page
         sql.params["offset"] = (request.page - 1) * request.per_page
         cols = ", ".join(f"d.{c}" for c in _HIT_COLUMNS)
+        # The page first (ids, scores and dates only, so the sort stays narrow), then its rows.
         rows = conn.execute(text(
-            f"WITH q AS (SELECT {query} AS q) "
-            f"SELECT m.*, {headline} AS headline FROM ("
-            f"  SELECT {cols}, d.config, {score} AS score, count(*) OVER () AS total"
-            f"  FROM {TABLE} d, q WHERE {cond} ORDER BY {order} LIMIT :limit OFFSET :offset) m, q "
-            f"ORDER BY {order.replace('d.', 'm.')}"), sql.params).mappings().all()
+            f"SELECT {cols}, d.config, top.score, {headline} AS headline FROM ("
+            f"  SELECT d.doc_id, d.date, {score} AS score FROM {TABLE} d WHERE {cond}"
+            f"  ORDER BY {order} LIMIT :limit OFFSET :offset) top "
+            f"JOIN {TABLE} d ON d.doc_id = top.doc_id "
+            f"ORDER BY {', '.join('top.' + o for o in order.split(', '))}"), sql.params).mappings().all()
         hits = [self._hit(r) for r in rows]
-        total = int(rows[0]["total"]) if rows else None
         facets: dict[str, list[tuple[str, int]]] = {}
         if request.facets:
-            facets = self._facets(conn, query, cond, sql.params)
-            if total is None:
-                total = sum(n for _, n in facets.get("type", []))
-        if total is None:
-            total = int(conn.execute(text(f"WITH q AS (SELECT {query} AS q) SELECT count(*) FROM {TABLE} d, q "
-                                          f"WHERE {cond}"), sql.params).scalar() or 0)
+            total, facets = self._facets(conn, cond, sql.params)
+        else:
+            total = int(conn.execute(text(f"SELECT count(*) FROM {TABLE} d WHERE {cond}"), sql.params).scalar() or 0)
         suggestion = self._suggestion(request.query, corrections) if request.suggest else None
         return SearchResults(hits=hits, total=total, page=request.page, per_page=request.per_page, facets=facets,
                              suggestion=suggestion, corrected=bool(corrections) and total > 0)
 
-    def _facets(self, conn: Connection, query: str, cond: str, params: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
-        """Every facet's counts over the matched set, in one query (the set is computed once)."""
-        parts = [f"SELECT '{f}' AS facet, {f}::text AS value, count(*) AS n FROM m GROUP BY 2"
-                 for f in ("type", "organisation", "country", "year", "language")]
-        parts.append("SELECT 'tag', t, count(*) FROM m CROSS JOIN LATERAL unnest(m.tags) AS t GROUP BY 2")
-        parts.append("SELECT 'sdg', s::text, count(*) FROM m CROSS JOIN LATERAL unnest(m.sdgs) AS s GROUP BY 2")
-        parts.append("SELECT 'winner', 'true', count(*) FROM m WHERE m.winner HAVING count(*) > 0")
+    _SCALAR_FACETS = ("type", "organisation", "country", "year", "language")
+
+    def _facets(self, conn: Connection, cond: str, params: dict[str, Any]) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+        """The total and every facet's counts over the matched set, in one query: the set is
+        computed once, the plain columns counted in one pass (GROUPING SETS, whose empty set is the
+        total, with the winners as a filtered count), the tags and SDGs unnested."""
+        which = " ".join(f"WHEN GROUPING({f}) = 0 THEN '{f}'" for f in self._SCALAR_FACETS)
+        value = "COALESCE(" + ", ".join(f"{f}::text" for f in self._SCALAR_FACETS) + ")"
+        sets = ", ".join(f"({f})" for f in self._SCALAR_FACETS)
         rows = conn.execute(text(
-            f"WITH q AS (SELECT {query} AS q), m AS MATERIALIZED ("
-            f"SELECT d.type, d.organisation, d.country, d.year, d.language, d.tags, d.sdgs, d.winner "
-            f"FROM {TABLE} d, q WHERE {cond}) " + " UNION ALL ".join(parts)), params).all()
+            f"WITH m AS MATERIALIZED (SELECT d.type, d.organisation, d.country, d.year, d.language, d.tags, "
+            f"d.sdgs, d.winner FROM {TABLE} d WHERE {cond}) "
+            f"SELECT CASE {which} ELSE '' END, {value}, count(*), count(*) FILTER (WHERE winner) "
+            f"FROM m GROUP BY GROUPING SETS ({sets}, ()) "
+            "UNION ALL SELECT 'tag', t, count(*), 0 FROM (SELECT unnest(tags) AS t FROM m) x GROUP BY t "
+            "UNION ALL SELECT 'sdg', s::text, count(*), 0 FROM (SELECT unnest(sdgs) AS s FROM m) y GROUP BY s"),
+            params).all()
         out: dict[str, list[tuple[str, int]]] = {f: [] for f in FACETS}
-        for facet, value, n in rows:
-            if value is not None and n:
-                out[facet].append((str(value), int(n)))
+        total = 0
+        for facet, val, n, winners in rows:
+            if facet == "":
+                total = int(n)
+                if winners:
+                    out["winner"].append(("true", int(winners)))
+            elif val is not None and n:
+                out[facet].append((str(val), int(n)))
         for facet in out:
             out[facet].sort(key=lambda vn: (-vn[1], vn[0]))
-        return out
+        return total, out
 
     @staticmethod
     def _suggestion(parsed: ParsedQuery, corrections: dict[str, str]) -> str | None:
