@@ -482,7 +482,8 @@ class PostgresBackend:
         # plainto_tsquery ANDs the words; its own output with & turned into | ORs them.
         ors = [f"replace(plainto_tsquery('{cfg}', {sql.bind(fold_for(lang, ' '.join(words)))})::text, '&', '|')"
                "::tsquery" for lang, cfg in CONFIGS.items()]
-        where = ["d.tsv @@ q.q"]
+        q = "(" + " || ".join(ors) + ")"
+        where = [f"d.tsv @@ {q}"]
         if types:
             where.append(f"d.type = ANY(CAST({sql.bind(list(types))} AS text[]))")
         if exclude_ids:
@@ -491,12 +492,13 @@ class PostgresBackend:
             where.append(f"d.challenge_id <> {sql.bind(exclude_challenge)}")
         sql.params["limit"] = limit
         cols = ", ".join(f"d.{c}" for c in _HIT_COLUMNS)
+        conn.execute(text("SET LOCAL enable_seqscan = off"))   # as in _search
         rows = conn.execute(text(
-            f"WITH q AS (SELECT {' || '.join(ors)} AS q) "
-            f"SELECT m.*, ts_headline(m.config, m.summary, q.q, {sql.bind(HEADLINE_OPTIONS)}) AS headline FROM ("
-            f"  SELECT {cols}, d.config, ts_rank(d.tsv_head, q.q, 1) AS score FROM {TABLE} d, q "
-            f"  WHERE {' AND '.join(where)} ORDER BY score DESC, d.doc_id LIMIT :limit) m, q "
-            "ORDER BY m.score DESC, m.doc_id"), sql.params).mappings().all()
+            f"SELECT {cols}, d.config, top.score, ts_headline(d.config, d.summary, {q}, "
+            f"{sql.bind(HEADLINE_OPTIONS)}) AS headline FROM ("
+            f"  SELECT d.doc_id, ts_rank(d.tsv_head, {q}, 1) AS score FROM {TABLE} d "
+            f"  WHERE {' AND '.join(where)} ORDER BY score DESC, d.doc_id LIMIT :limit) top "
+            f"JOIN {TABLE} d ON d.doc_id = top.doc_id ORDER BY top.score DESC, top.doc_id"), sql.params).mappings().all()
         return [self._hit(r) for r in rows]
 
     def similar(self, doc_id: str, *, limit: int = 5, types: tuple[str, ...] = (),
