@@ -14,10 +14,12 @@ def register_cli(app: Flask) -> None:
         from app.challenges.tasks import start_background_ticker
         from app.core.sweep import start_background_sweeper
         from app.mail.sender import start_background_sender
+        from app.search.indexing import start_background_indexer
 
         start_background_sender(app)
         start_background_ticker(app)  # records opened/closed challenges every minute
         start_background_sweeper(app)  # removes orphaned uploads every hour (R05)
+        start_background_indexer(app)  # applies search index changes within a second; rebuilds a missing index
         click.echo(f"Concept Arena is running on http://{host}:{port}/  (Ctrl+C stops it)")
         # app.run() returns at once inside a `flask` command (FLASK_RUN_FROM_CLI): serve directly.
         from werkzeug.serving import run_simple
