@@ -60,6 +60,10 @@ def load_config(env: str | None = None) -> dict[str, Any]:
             "DATABASE_URL", f"sqlite:///{instance / 'concept_arena.sqlite'}"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(instance / "index")),
+        # whoosh (embedded, one index per host) or postgres (full-text search in the shared database).
+        "SEARCH_BACKEND": os.environ.get("SEARCH_BACKEND", "whoosh"),
+        # A missing or corrupt index starts a rebuild in the background on the first search (R08).
+        "SEARCH_AUTO_REBUILD": True,
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
         # Stored files no row refers to are swept once older than this (R05): a file written by a
         # request that has not committed yet is always younger.

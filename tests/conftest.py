@@ -140,6 +140,8 @@ def _base_config(url: str, tmp: Path, mail_port: int, template_cache: Path) -> d
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "SQLALCHEMY_DATABASE_URI": url,
         "SEARCH_INDEX_DIR": str(tmp / "index"),
+        # Tests that need the automatic rebuild turn it on and wait for its thread (R08).
+        "SEARCH_AUTO_REBUILD": False,
         "UPLOAD_DIR": str(tmp / "uploads"),
         "MAILBOX_DIR": str(tmp / "mailbox"),
         "MAIL_SERVER": "127.0.0.1",

@@ -354,6 +354,15 @@ def get_dictionary() -> CompoundDictionary | None:
 # --- filters -----------------------------------------------------------------------------------
 
 
+class FoldFilter(Filter):
+    """`fold` on every token (the spelling field's words: whole, unstemmed)."""
+
+    def __call__(self, tokens: Iterator) -> Iterator:
+        for t in tokens:
+            t.text = fold(t.text)
+            yield t
+
+
 class NordicLowercaseFilter(Filter):
     """Casefold and drop accents, keeping æ ø å ä ö for the stemmers."""
 
