@@ -72,10 +72,12 @@ LINKS: dict[str, tuple[str, ...]] = {
     "nb": ("s", "e"),
     "sv": ("s", "a", "u", "o", "e"),
 }
+SIBLINGS: dict[str, tuple[str, ...]] = {"da": ("nb", "sv"), "nb": ("da", "sv"), "sv": ("nb", "da")}
 # Productive prefixes and suffixes that look like words or stems but make poor parts
 # ("gen-brug", "sam-arbejde", "land-skab", "frihed"): folded spellings.
 NOT_FIRST: frozenset[str] = frozenset({
-    "gen", "sam", "for", "fore", "foer", "mis", "van", "und", "ind", "ud", "til", "aer",
+    "gen", "sam", "for", "fore", "foer", "mis", "van", "und", "ind", "ud", "til", "aer", "hen",
+    "del", "gennem", "gjennom", "genom", "frem", "fram", "ska", "bor", "foere",
     "ikke", "icke", "uden", "utan", "uten", "anti", "inter", "multi", "semi", "super", "ekstra",
 })
 NOT_LAST: frozenset[str] = frozenset({
@@ -83,7 +85,11 @@ NOT_LAST: frozenset[str] = frozenset({
     "skaper", "dom", "domme", "dommen", "lig", "lige", "ligt", "ning", "ningen", "ninger", "else",
     "elsen", "ende", "ering", "ighed", "isk", "iske", "iskt", "ism", "isme", "ist", "ion", "tion",
     "sion", "ler", "lerne", "are", "aren", "arna", "erna", "orna", "erne", "ene", "ande",
-    "bar", "bart", "bare", "sam", "samt", "som",
+    "bar", "bart", "bare", "sam", "samt", "som", "ing", "inga", "ingen", "ings", "ung", "ungen",
+    # inflections that are also short words ("borg-er" is no bor + ger, "park-ering" no park + ring)
+    "ger", "ner", "ber", "mer", "ser", "tar", "lar", "par", "set", "ret", "ring", "ringen", "inger",
+    "ingene", "ingarna", "ingerne", "mene", "mens", "nere", "liga", "ligere", "ligste", "lighet",
+    "lighed", "egner", "gere", "gerne", "geren", "gerens", "gernes", "tidige",
 })
 
 _NORDIC_FOLD = str.maketrans({"æ": "ae", "ä": "ae", "ø": "oe", "ö": "oe", "å": "aa"})
@@ -270,6 +276,15 @@ class CompoundDictionary:
         best = self._best(word, lang)
         return list(best[1]) if best else []
 
+    def query_parts(self, word: str, lang: str) -> list[str]:
+        """The parts a query word is searched by, or [] to search the whole word: only a word
+        whose stem the archive does not know is split, so "hjemmeplejen" finds itself even
+        where the index kept it whole, and "praktikpladser" (stem praktikplad) meets
+        "praktikplads"; "affaldsortering" (no such word) becomes affald + sortering."""
+        if lang not in COMPOUND_LANGUAGES or stem(lower(word), lang) in self.stems[lang]:
+            return []
+        return self.top_parts(word, lang)
+
     def _expand(self, word: str, lang: str, *, top: bool) -> list[str]:
         best = self._best(word, lang) if len(word) >= MIN_COMPOUND else None
         if best is None:
@@ -281,25 +296,41 @@ class CompoundDictionary:
                     out.append(p)
         return out
 
+    def _count(self, key: str, lang: str) -> float:
+        """How often the archive uses a folded word: in `lang`, else (weighed down) in a sibling
+        language, so a small archive still knows "gård" when only Danish texts use it alone."""
+        n = self.words[lang].get(key, 0)
+        if n:
+            return n
+        return max((self.words[other].get(key, 0) for other in SIBLINGS[lang]), default=0) / 4
+
+    def _known_stem(self, key: str, lang: str) -> bool:
+        return key in self.stems[lang] or any(key in self.stems[other] for other in SIBLINGS[lang])
+
     def _known_first(self, part: str, lang: str) -> float:
         key = fold(part)
         if key in NOT_FIRST or key in stop_words(lang):
             return 0
-        n = self.words[lang].get(key, 0)
+        n = self._count(key, lang)
         if n:
             return n
-        if len(part) >= MIN_STEM_PART and key in self.stems[lang]:
-            return 0.5  # a stem weighs less than a word, so "ældre-pleje" beats "ældr-e-pleje"
+        # A first part may drop its word's final vowel: "arbejd-s-plads" (arbejde), "skol-gård"
+        # (skola), "kvinn-o-hus" (kvinna). Any other stem is no part: "praktikplad-ser" is not.
+        if len(part) >= MIN_STEM_PART and self._known_stem(key, lang):
+            for vowel in "eao":
+                if self._count(key + vowel, lang):
+                    return 0.5  # below a whole word, so "ældre-pleje" beats "ældr-e-pleje"
         return 0
 
     def _known_last(self, part: str, lang: str) -> float:
         key = fold(part)
         if key in NOT_LAST or key in stop_words(lang):
             return 0
-        n = self.words[lang].get(key, 0)
+        n = self._count(key, lang)
         if n:
             return n
-        if stem(part, lang) in self.stems[lang]:
+        # an inflected last part ("-pladser", "-omsorgen") whose stem the archive knows
+        if len(part) >= MIN_STEM_PART and self._known_stem(stem(part, lang), lang):
             return 0.5
         return 0
 
@@ -428,7 +459,7 @@ class NordicStemFilter(Filter):
                     # a phrase: its words must stay one token each, at consecutive positions
                     parts = []
                 else:
-                    parts = dictionary.top_parts(word, lang)
+                    parts = dictionary.query_parts(word, lang)
                     if self.query_compounds == "beside":
                         parts = dictionary.split(word, lang)
                 keep_whole = not parts or self.query_compounds == "beside"
