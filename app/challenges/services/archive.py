@@ -104,11 +104,16 @@ class PlannedChallenge:
 
 @dataclass
 class RefusedLine:
-    """A line that creates nothing, with every reason found (lazily translated)."""
+    """A line that creates nothing, with every reason found, translated in the current locale."""
 
     line: int
     reasons: list[Any]
     title: str | None = None
+
+    def __post_init__(self) -> None:
+        # Plain text, never the lazy string: flask_babel's LazyString declares __html__, so a template
+        # would print it unescaped, and these messages repeat values from the file (S28).
+        self.reasons = [str(reason) for reason in self.reasons]
 
 
 @dataclass

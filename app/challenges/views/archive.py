@@ -104,6 +104,8 @@ def archive_check(slug: str) -> Any:
     except DomainError as exc:
         db.session.rollback()
         return _render(organisation, form, status=flash_refusal(form, exc))
+    finally:
+        upload.close()  # a large upload is a temporary file: give it back now, not to the garbage collector
     import_form = ArchiveImportForm(formdata=None, checked=_reference(organisation, content_hash, filename))
     return _render(organisation, form, plan=plan, import_form=import_form, filename=filename)
 
