@@ -682,3 +682,17 @@ def test_script_in_every_field_is_rendered_inert(app: Flask, make_org, login, cl
         assert parser.bad == [], (name, parser.bad)
         assert "<script>alert" not in html, name
     assert "&lt;script&gt;alert" in pages["detail"]
+
+
+def test_the_staff_pages_of_an_imported_challenge_render(app: Flask, make_org, login, client: FlaskClient) -> None:
+    """No rubric, no concepts, no timeline after the deadline: the manage and edit pages still work."""
+    org = make_org()
+    with app.test_request_context():
+        plan = import_archive(stream=io.BytesIO(jsonl(line(org["slug"]))), by=None, now=clock.now(), source="t")
+        slug = plan.created[0].slug
+        db.session.commit()
+    login(org["owner"])
+    for url in (f"/challenges/{slug}", f"/challenges/{slug}/manage", f"/challenges/{slug}/edit",
+                f"/organisations/{org['slug']}/dashboard"):
+        assert client.get(url).status_code == 200, url
+    assert "Færre fejlsorteringer i affaldsrummet" in html_of(client.get(f"/organisations/{org['slug']}/dashboard"))
