@@ -43,6 +43,7 @@ from app.judging.models import (
 )
 from app.mail.models import OutboxMessage
 from app.organisations.models import Invitation, Membership, Organisation
+from app.search.models import IndexChange
 
 MODELS: tuple[type, ...] = (
     User, UserSession, TermsAcceptance, AuditEvent, OutboxMessage, Organisation, Membership, Invitation,
@@ -50,6 +51,7 @@ MODELS: tuple[type, ...] = (
     Announcement, Follow, Tag, Concept, ConceptMember, ConceptAttachment, ConceptVersion, ConceptVersionFile,
     TeamInvitation, ConceptExtension, JurySeat, JuryInvitation, EntryLabel, JudgingRound, RoundJuror,
     RoundEntry, Assignment, Conflict, ScoreSheet, Score, RankingBallot, ReminderSent, Decision, Placement,
+    IndexChange,
 )
 
 

@@ -72,6 +72,7 @@ PUBLIC: dict[str, str] = {
     "concepts.public_cover": "cover image of a published concept under an open licence",
     # Issue 10, D2: the latest winners across the platform (final decisions of public challenges only).
     "judging.winners": "public list of published winners; names only with consent (P08)",
+    "search.search": "public archive search; documents.py decides what the index holds (S32)",
     "feeds.challenges_atom": "Atom feed of published challenges; drafts never appear",
     "feeds.organisation_atom": "Atom feed of an approved organisation's published challenges",
     "feeds.tag_atom": "Atom feed of published challenges with a topic",

@@ -1,0 +1,23 @@
+"""Search and archive: the public index of challenges and published concepts (issue 11).
+
+It reads the features below it (documents.py decides what is public) and no feature imports it.
+init_app registers the page, the CLI, the session events that queue index changes, and the
+backend chosen by SEARCH_BACKEND (whoosh, the default; postgres for several app hosts).
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.search import hooks
+
+
+def init_app(app: Flask) -> None:
+    from app.pages import signals as page_signals
+    from app.search import cli, indexing
+    from app.search.routes import bp
+
+    app.register_blueprint(bp)
+    indexing.backend_for(app)  # an unknown SEARCH_BACKEND fails at start, not on the first search
+    hooks.listen()
+    cli.register(app)
+    page_signals.health_requested.connect(indexing.health)

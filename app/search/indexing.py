@@ -1,0 +1,265 @@
+"""Applying the queue to the index, rebuilding it, and checking it against the database.
+
+Every write holds the backend's lock and reads the database *inside* it, in a fresh transaction,
+so two workers never write an older state over a newer one (R09): whoever holds the lock reads
+what is committed now. A row is marked applied only after its documents were written; a failed
+write leaves it queued, retried with backoff, so nothing is lost.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import delete, func, select, update
+
+from app.core.timeutil import utcnow
+from app.db import db
+from app.search.backends import IndexUnavailableError, SearchBackend
+from app.search.documents import documents_for, public_doc_ids, public_documents
+from app.search.models import IndexChange
+
+log = logging.getLogger("concept_arena.search")
+KEEP_APPLIED = timedelta(hours=1)
+
+
+# One backend per configuration, shared by the apps of a process (tests build many apps); a
+# Whoosh backend keeps one searcher per thread.
+_BACKENDS: dict[tuple[str, str], SearchBackend] = {}
+_BACKENDS_LOCK = threading.Lock()
+
+
+def backend_for(app: Flask) -> SearchBackend:
+    kind = app.config.get("SEARCH_BACKEND", "whoosh")
+    where = app.config["SEARCH_INDEX_DIR"] if kind == "whoosh" else app.config["SQLALCHEMY_DATABASE_URI"]
+    key = (kind, str(where))
+    with _BACKENDS_LOCK:
+        if key not in _BACKENDS:
+            if kind == "whoosh":
+                from app.search.backends.whoosh import WhooshBackend
+                _BACKENDS[key] = WhooshBackend(where)
+            elif kind == "postgres":
+                from app.search.backends.postgres import PostgresBackend
+                _BACKENDS[key] = PostgresBackend()
+            else:
+                raise RuntimeError(f"SEARCH_BACKEND={kind!r} is not known: use whoosh or postgres")
+        return _BACKENDS[key]
+
+
+def forget_backend(app: Flask) -> None:
+    """Close and drop the app's backend (its searchers' open files): for an app that is done."""
+    kind = app.config.get("SEARCH_BACKEND", "whoosh")
+    where = app.config["SEARCH_INDEX_DIR"] if kind == "whoosh" else app.config["SQLALCHEMY_DATABASE_URI"]
+    with _BACKENDS_LOCK:
+        found = _BACKENDS.pop((kind, str(where)), None)
+    close = getattr(found, "close", None)
+    if close is not None:
+        close()
+
+
+def backend() -> SearchBackend:
+    return backend_for(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def _pending(limit: int) -> list[IndexChange]:
+    now = utcnow()
+    return list(db.session.scalars(
+        select(IndexChange).where(IndexChange.applied_at.is_(None),
+                                  (IndexChange.not_before.is_(None)) | (IndexChange.not_before <= now))
+        .order_by(IndexChange.id).limit(limit)))
+
+
+def _write(rows: list[IndexChange]) -> None:
+    changes = documents_for({(r.kind, r.ref_id) for r in rows})
+    backend().write(list(changes.upserts.values()), sorted(changes.deletes))
+
+
+def _mark_applied(ids: list[int]) -> None:
+    db.session.execute(update(IndexChange).where(IndexChange.id.in_(ids)).values(applied_at=utcnow()))
+
+
+def _fail(rows: list[IndexChange], exc: BaseException) -> None:
+    now = utcnow()
+    for r in rows:
+        r.attempts += 1
+        r.not_before = now + timedelta(seconds=min(300, 2 ** r.attempts))
+        r.last_error = f"{type(exc).__name__}: {exc}"[:500]
+
+
+def apply_pending(*, batch: int = 500, lock_timeout: float = 2.0) -> int:
+    """Write the queued changes to the index. Returns how many queue rows were applied; 0 when
+    another process holds the lock (the rows wait for the next pass). A missing index starts a
+    rebuild instead (R08)."""
+    db.session.commit()  # a fresh transaction inside the lock sees what is committed now
+    search = backend()
+    try:
+        with search.writing(timeout=lock_timeout):
+            rows = _pending(batch)
+            if not rows:
+                db.session.rollback()
+                return 0
+            try:
+                _write(rows)
+            except IndexUnavailableError:
+                raise
+            except Exception as exc:  # noqa: BLE001  one bad row must not block the queue
+                db.session.rollback()
+                log.warning("search: a batch of %s changes failed (%r); applying them one by one", len(rows), exc)
+                return _one_by_one(rows)
+            _mark_applied([r.id for r in rows])
+            db.session.commit()
+            return len(rows)
+    except TimeoutError:
+        db.session.rollback()
+        return 0
+    except IndexUnavailableError:
+        db.session.rollback()
+        request_rebuild(current_app._get_current_object())  # type: ignore[attr-defined]
+        return 0
+
+
+def _one_by_one(rows: list[IndexChange]) -> int:
+    done = 0
+    for r in rows:
+        row = db.session.get(IndexChange, r.id)
+        if row is None:
+            continue
+        try:
+            _write([row])
+        except IndexUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            db.session.rollback()
+            row = db.session.get(IndexChange, r.id)
+            if row is not None:
+                _fail([row], exc)
+                db.session.commit()
+            log.exception("search: change %s (%s %s) failed; it is retried later", r.id, r.kind, r.ref_id)
+            continue
+        _mark_applied([row.id])
+        db.session.commit()
+        done += 1
+    return done
+
+
+def prune() -> int:
+    """Forget applied rows after an hour (a rebuild replays only what changed while it ran)."""
+    result = db.session.execute(delete(IndexChange).where(IndexChange.applied_at < utcnow() - KEEP_APPLIED))
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def rebuild() -> int:
+    """Build a new index from the database aside and swap it in; searches keep answering from the
+    old one meanwhile. What changes during the build is replayed into the new index before the
+    swap completes. Returns the number of documents."""
+    db.session.commit()
+    start = db.session.scalar(select(func.max(IndexChange.id))) or 0
+    db.session.commit()
+
+    def replay() -> None:
+        db.session.commit()
+        rows = list(db.session.scalars(select(IndexChange).where(IndexChange.id > start)))
+        if rows:
+            _write(rows)
+            _mark_applied([r.id for r in rows])
+        db.session.commit()
+
+    count = backend().rebuild(public_documents, replay=replay)
+    db.session.commit()
+    log.info("search: rebuilt the index with %s documents", count)
+    return count
+
+
+@dataclass(frozen=True)
+class Drift:
+    missing: set[str]      # public in the database, absent from the index
+    extra: set[str]        # in the index, not public (any of these is a leak to fix at once)
+    indexed: int
+    public: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.extra
+
+
+def check() -> Drift:
+    """Compare the index with the database."""
+    expected = public_doc_ids()
+    present = backend().doc_ids()
+    return Drift(missing=expected - present, extra=present - expected, indexed=len(present), public=len(expected))
+
+
+# ------------------------------------------------------------------ the automatic rebuild (R08)
+_rebuilding = threading.Lock()
+last_rebuild_thread: threading.Thread | None = None   # tests wait for it
+
+
+def request_rebuild(app: Flask) -> threading.Thread | None:
+    """Start a rebuild in a background thread, unless one is already running in this process."""
+    if not app.config.get("SEARCH_AUTO_REBUILD", True) or not _rebuilding.acquire(blocking=False):
+        return None
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                try:
+                    rebuild()
+                except Exception:  # noqa: BLE001  logged; the next search asks again
+                    log.exception("search: the automatic rebuild failed")
+                finally:
+                    db.session.remove()
+        finally:
+            _rebuilding.release()
+
+    global last_rebuild_thread
+    thread = threading.Thread(target=run, name="search-rebuild", daemon=True)
+    last_rebuild_thread = thread
+    thread.start()
+    return thread
+
+
+def rebuilding() -> bool:
+    return _rebuilding.locked()
+
+
+def health(app: Flask) -> tuple[str, dict[str, Any]]:
+    """Receiver of pages.signals.health_requested: can the index answer, and is the queue moving?
+    An index that cannot answer starts the rebuild on its own (R08)."""
+    status = dict(backend_for(app).status())
+    if not status.get("ok"):
+        request_rebuild(app)
+    status["rebuilding"] = rebuilding()
+    try:
+        oldest = db.session.scalar(select(func.min(IndexChange.queued_at)).where(IndexChange.applied_at.is_(None)))
+        age = (utcnow() - oldest).total_seconds() if oldest else 0.0
+        status["oldest_pending_seconds"] = round(age)
+        status["ok"] = bool(status.get("ok")) and age < 600
+    except Exception:  # noqa: BLE001  the database check reports that failure
+        db.session.rollback()
+    return "search_index", status
+
+
+def work_pass(app: Flask) -> Any:
+    """One pass of the background worker: apply the queue, or start a rebuild when the index is
+    missing or broken, and forget old applied rows."""
+    with app.app_context():
+        try:
+            if not backend().status().get("ok"):
+                request_rebuild(app)
+                return 0
+            applied = apply_pending()
+            if applied == 0:
+                prune()
+            return applied
+        finally:
+            db.session.remove()
+
+
+def start_background_indexer(app: Flask, interval: float = 1.0) -> Any:
+    """The worker in a daemon thread beside `flask serve` (production runs `flask search work`)."""
+    from app.core.background import start_background_loop
+    return start_background_loop(app, name="search-indexer", job=lambda: work_pass(app), interval=interval)

@@ -1,0 +1,17 @@
+"""Every URL rule of the search feature, in one list: the route inventory reads here."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from app.search import views
+
+bp = Blueprint("search", __name__)
+
+RULES: list[tuple[str, Any, dict[str, Any]]] = [
+    ("/search", views.search, {"methods": ["GET"]}),
+]
+
+for _rule, _view, _options in RULES:
+    bp.add_url_rule(_rule, view_func=_view, **_options)
