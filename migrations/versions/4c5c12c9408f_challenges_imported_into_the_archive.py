@@ -1,7 +1,7 @@
 """challenges imported into the archive
 
 Revision ID: 4c5c12c9408f
-Revises: 35ffc1239b93
+Revises: 4e1f0c2a9b11
 Create Date: 2026-12-03 15:06:27.737181
 
 """
@@ -12,7 +12,7 @@ import app.core.types
 
 # revision identifiers, used by Alembic.
 revision = '4c5c12c9408f'
-down_revision = '35ffc1239b93'
+down_revision = '4e1f0c2a9b11'
 branch_labels = None
 depends_on = None
 
