@@ -1,0 +1,105 @@
+"""An Atom feed of a saved search: its newest 20 results, so a reader follows a query.
+
+It follows app/feeds/builders.py: feedgen, absolute links on BASE_URL (never the Host header:
+S08), stable tag: URIs (RFC 4151) made from the object's id and creation date, so a challenge has
+the same entry id here as in the challenge feeds and survives a change of slug. Only what the
+search answered reaches it, and the index holds only what documents.py made public (S32).
+Titles and summaries are text constructs: feedgen escapes them (S28).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from feedgen.feed import FeedGenerator
+from flask import current_app, url_for
+from sqlalchemy import select
+
+from app.challenges.models import Challenge
+from app.concepts.models import Concept
+from app.core.timeutil import as_utc
+from app.db import db
+from app.i18n import _
+from app.search.backends import Hit
+from app.search.documents import CHALLENGE
+from app.search.queries import SearchPage
+from app.search.serialise import absolute_url, plain_snippet
+
+FEED_SIZE = 20
+
+
+def _host() -> str:
+    return urlsplit(str(current_app.config["BASE_URL"])).hostname or "localhost"
+
+
+def _rows(hits: list[Hit]) -> dict[str, tuple[datetime, datetime | None]]:
+    """{doc_id: (created, updated)} for the hits, two queries for the whole page."""
+    out: dict[str, tuple[datetime, datetime | None]] = {}
+    challenge_ids = [h.object_id for h in hits if h.type == CHALLENGE]
+    concept_ids = [h.object_id for h in hits if h.type != CHALLENGE]
+    if challenge_ids:
+        for cid, created, *moments in db.session.execute(
+                select(Challenge.id, Challenge.created_at, Challenge.updated_at, Challenge.published_at,
+                       Challenge.state_changed_at).where(Challenge.id.in_(challenge_ids))):
+            seen = [as_utc(m) for m in moments if m is not None]
+            out[f"challenge:{cid}"] = (as_utc(created), max(seen) if seen else None)
+    if concept_ids:
+        # A concept's live draft changes privately: its entry changes only with the indexed version.
+        for cid, created in db.session.execute(select(Concept.id, Concept.created_at)
+                                               .where(Concept.id.in_(concept_ids))):
+            out[f"concept:{cid}"] = (as_utc(created), None)
+    return out
+
+
+def entry_id(kind: str, object_id: int, created: datetime) -> str:
+    return f"tag:{_host()},{as_utc(created):%Y-%m-%d}:{kind}/{object_id}"
+
+
+def feed_title(page: SearchPage, labels: dict[str, dict[str, str]]) -> str:
+    params = page.params
+    chosen = ", ".join(labels.get(f, {}).get(v, v) for f, vs in params.filters.items() for v in vs)
+    if params.q and chosen:
+        return _("Concept Arena search: %(q)s (%(filters)s)", q=params.q, filters=chosen)
+    if params.q:
+        return _("Concept Arena search: %(q)s", q=params.q)
+    if chosen:
+        return _("New in the Concept Arena archive: %(filters)s", filters=chosen)
+    return _("New in the Concept Arena archive")
+
+
+def search_feed(page: SearchPage, *, self_url: str, page_url: str, language: str, now: datetime) -> bytes:
+    """The Atom document of a search answered newest first."""
+    fg = FeedGenerator()
+    fg.id(self_url)
+    fg.title(feed_title(page, page.labels))
+    fg.subtitle(_("The newest challenges and concepts in the archive that match this search."))
+    fg.link(href=self_url, rel="self", type="application/atom+xml")
+    fg.link(href=page_url, rel="alternate", type="text/html")
+    fg.language(language)
+    fg.author(name="Concept Arena", uri=absolute_url("/"))
+    rows = _rows(page.results.hits)
+    latest: datetime | None = None
+    for hit in page.results.hits:
+        if hit.doc_id not in rows:
+            continue  # the row is gone since the index was written: so is its page
+        created, changed = rows[hit.doc_id]
+        published = as_utc(hit.date) if hit.date is not None else created
+        updated = max(m for m in (published, changed) if m is not None)
+        latest = updated if latest is None or updated > latest else latest
+        entry = fg.add_entry(order="append")
+        entry.id(entry_id(hit.type, hit.object_id, created))
+        entry.title(hit.title)
+        entry.link(href=absolute_url(hit.url), rel="alternate", type="text/html")
+        entry.published(published)
+        entry.updated(updated)
+        entry.author(name=hit.organisation_name,
+                     uri=absolute_url(url_for("organisations.detail", slug=hit.organisation)))
+        summary = plain_snippet(hit.snippet)[0]
+        if hit.type != CHALLENGE and hit.challenge_title:
+            summary = f"{hit.challenge_title}: {summary}" if summary else hit.challenge_title
+        if summary:
+            entry.summary(summary)
+        for name in hit.tag_names:
+            entry.category(term=name)
+    fg.updated(latest or now)
+    return fg.atom_str(pretty=True)
