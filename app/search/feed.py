@@ -32,22 +32,26 @@ def _host() -> str:
     return urlsplit(str(current_app.config["BASE_URL"])).hostname or "localhost"
 
 
-def _rows(hits: list[Hit]) -> dict[str, tuple[datetime, datetime | None]]:
-    """{doc_id: (created, updated)} for the hits, two queries for the whole page."""
-    out: dict[str, tuple[datetime, datetime | None]] = {}
+def _moments(hits: list[Hit]) -> dict[str, tuple[datetime, datetime, datetime]]:
+    """{doc_id: (created, published, updated)} for the hits, in two queries for the whole page.
+
+    A challenge's are builders.py's (published_at; the latest of its changes). A concept's are its
+    indexed version's submission: its live draft changes in private, so its entry does not."""
+    out: dict[str, tuple[datetime, datetime, datetime]] = {}
     challenge_ids = [h.object_id for h in hits if h.type == CHALLENGE]
-    concept_ids = [h.object_id for h in hits if h.type != CHALLENGE]
+    concept_ids = {h.object_id: h.date for h in hits if h.type != CHALLENGE}
     if challenge_ids:
-        for cid, created, *moments in db.session.execute(
-                select(Challenge.id, Challenge.created_at, Challenge.updated_at, Challenge.published_at,
+        for cid, created, published, *changes in db.session.execute(
+                select(Challenge.id, Challenge.created_at, Challenge.published_at, Challenge.updated_at,
                        Challenge.state_changed_at).where(Challenge.id.in_(challenge_ids))):
-            seen = [as_utc(m) for m in moments if m is not None]
-            out[f"challenge:{cid}"] = (as_utc(created), max(seen) if seen else None)
+            first = as_utc(published or created)
+            out[f"challenge:{cid}"] = (as_utc(created), first,
+                                       max([first, *(as_utc(m) for m in changes if m is not None)]))
     if concept_ids:
-        # A concept's live draft changes privately: its entry changes only with the indexed version.
         for cid, created in db.session.execute(select(Concept.id, Concept.created_at)
-                                               .where(Concept.id.in_(concept_ids))):
-            out[f"concept:{cid}"] = (as_utc(created), None)
+                                               .where(Concept.id.in_(list(concept_ids)))):
+            submitted = as_utc(concept_ids[cid] or created)
+            out[f"concept:{cid}"] = (as_utc(created), submitted, submitted)
     return out
 
 
@@ -77,14 +81,14 @@ def search_feed(page: SearchPage, *, self_url: str, page_url: str, language: str
     fg.link(href=page_url, rel="alternate", type="text/html")
     fg.language(language)
     fg.author(name="Concept Arena", uri=absolute_url("/"))
-    rows = _rows(page.results.hits)
+    moments = _moments(page.results.hits)
     latest: datetime | None = None
+    # In the search's date order (documents.py's date: a challenge's deadline, a concept's
+    # submission), newest first.
     for hit in page.results.hits:
-        if hit.doc_id not in rows:
+        if hit.doc_id not in moments:
             continue  # the row is gone since the index was written: so is its page
-        created, changed = rows[hit.doc_id]
-        published = as_utc(hit.date) if hit.date is not None else created
-        updated = max(m for m in (published, changed) if m is not None)
+        created, published, updated = moments[hit.doc_id]
         latest = updated if latest is None or updated > latest else latest
         entry = fg.add_entry(order="append")
         entry.id(entry_id(hit.type, hit.object_id, created))

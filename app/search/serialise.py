@@ -12,6 +12,8 @@ with only <mark>...</mark> around them, whatever markup the backend produced.
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import Any
@@ -33,10 +35,6 @@ SCHEMA_VERSION = "1.0"
 MAX_PER_PAGE = 50
 MAX_DEPTH = MAX_PAGE * PER_PAGE      # the HTML page's 1,000 results: the same depth at any page size
 JSON_MAX_AGE = 60                   # seconds a cache may keep an answer (the index changes within seconds)
-LANGS = ("en", "da", "nb", "sv")
-# A harvester paging through the deepest search at 50 a page needs 20 requests; a person or a
-# feed reader far fewer. Per address, shared by every open-data answer.
-DEFAULT_OPEN_DATA_LIMIT = "60 per minute"
 # Tags that backends use to mark the matched words (Whoosh <mark>, PostgreSQL ts_headline <b>).
 _MARK_TAGS = {"mark", "b", "strong", "em"}
 
@@ -132,7 +130,7 @@ def read_api_params(args: MultiDict[str, str]) -> tuple[SearchParams, int, str |
         params.errors["page"] = _l("Only the first %(n)s pages of results can be browsed: narrow the search "
                                    "with more words or filters.", n=max_pages(per_page))
     lang = args.get("lang") or None
-    if lang is not None and lang not in LANGS:
+    if lang is not None and lang not in current_app.config["LANGUAGES"]:
         params.errors["lang"] = _l("The language must be one of en, da, nb and sv.")
         lang = None
     return params, per_page, lang
@@ -149,12 +147,15 @@ def search_json(page: SearchPage, *, per_page: int, endpoint: str, lang: str | N
 
     def link(target: str, **change: Any) -> str:
         args = params.args(**change)
-        if target == endpoint:  # the JSON's own pages keep its page size and language
-            if per_page != PER_PAGE:
-                args.add("per_page", str(per_page))
-            if lang:
-                args.add("lang", lang)
         return absolute_url(url_for(target, **args.to_dict(flat=False)))
+
+    def own(page_no: int) -> str:  # the JSON's own pages keep its page size and language
+        args = params.args(page=page_no)
+        if per_page != PER_PAGE:
+            args.add("per_page", str(per_page))
+        if lang:
+            args.add("lang", lang)
+        return absolute_url(url_for(endpoint, **args.to_dict(flat=False)))
 
     labels = page.labels
     facets = {facet: [{"value": v, "label": labels.get(facet, {}).get(v, v), "count": n}
@@ -175,9 +176,9 @@ def search_json(page: SearchPage, *, per_page: int, endpoint: str, lang: str | N
         "corrected": results.corrected,
         "degraded": page.degraded,
         "links": {
-            "self": link(endpoint, page=params.page),
-            "next": link(endpoint, page=params.page + 1) if params.page < pages else None,
-            "prev": link(endpoint, page=params.page - 1) if params.page > 1 else None,
+            "self": own(params.page),
+            "next": own(params.page + 1) if params.page < pages else None,
+            "prev": own(params.page - 1) if params.page > 1 else None,
             "html": link("search.search", page=params.page),
             "atom": link("search.feed", sort="relevance", page=1),
         },
@@ -200,23 +201,29 @@ def json_response(document: Mapping[str, Any], status: int = 200, *, max_age: in
 
 
 def open_data_limit() -> str:
-    """Requests one address may make to the open-data answers (JSON, Atom), Flask-Limiter syntax,
-    shared by all of them; read per request so deployments and tests can change it."""
-    return str(current_app.config.get("OPEN_DATA_LIMIT_PER_IP", DEFAULT_OPEN_DATA_LIMIT))
+    """Requests one address may make to the open-data answers (JSON, Atom) together, in
+    Flask-Limiter syntax; read per request so deployments and tests can change it. The default (60
+    a minute) lets a harvester page through the deepest search (20 pages of 50) in one go."""
+    return str(current_app.config["OPEN_DATA_LIMIT_PER_IP"])
 
 
-def error_json(code: int) -> Response:
-    """An HTTP error (404, 405, 429, 500) as JSON: {"errors": {"request": message}}, the site's own words."""
-    text = ERROR_TEXTS.get(code, ERROR_TEXTS[400])[1]
+def error_json(code: int, *, retry_after: int = 60) -> Response:
+    """An HTTP error (404, 429, 500) as JSON: {"errors": {"request": message}}, the site's own words."""
+    text = ERROR_TEXTS.get(code, ERROR_TEXTS[500 if code >= 500 else 400])[1]
     response = json_response(errors_json({"request": text}), code, max_age=0)
     if code == 429:
-        response.headers["Retry-After"] = "60"
+        response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def retry_after(limit: Any) -> int:
+    """Seconds until a breached Flask-Limiter limit's window resets (at least 1)."""
+    return max(1, math.ceil(limit.reset_at - time.time()))
 
 
 def json_breach(limit: Any) -> Response:
     """Flask-Limiter's on_breach: a JSON 429 instead of the HTML error page."""
-    return error_json(429)
+    return error_json(429, retry_after=retry_after(limit))
 
 
 def answer(args: MultiDict[str, str], *, endpoint: str) -> Response:

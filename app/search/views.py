@@ -53,7 +53,9 @@ def too_many_requests(exc: HTTPException) -> Any:
 
 
 def _feed_breach(limit: Any) -> Response:
-    return _text(str(ERROR_TEXTS[429][1]), 429)
+    response = _text(str(ERROR_TEXTS[429][1]), 429)
+    response.headers["Retry-After"] = str(serialise.retry_after(limit))
+    return response
 
 
 @limiter.shared_limit(serialise.open_data_limit, scope="open-data", on_breach=_feed_breach)
