@@ -399,3 +399,19 @@ def test_the_results_page_offers_the_feed(client, archive) -> None:
            'Follow this search as a feed</a>' in html
     broken = client.get("/search", query_string={"q": '"affald'}).get_data(as_text=True)
     assert "feed.atom" not in broken
+
+
+def test_a_fault_inside_the_api_is_a_json_500(app, client, archive) -> None:
+    """Never the HTML error page to a program: a table gone under the running site (a broken
+    deployment) gives a JSON 500 with the site's own message."""
+    from sqlalchemy import text
+
+    with app.app_context():
+        # The facet labels read it (a rename, as a DROP would cascade into the rows that refer to it).
+        db.session.execute(text("ALTER TABLE organisations RENAME TO organisations_gone"))
+        db.session.commit()
+    code, document, response = _api(client, q="affald")
+    assert code == 500
+    assert response.mimetype == "application/json"
+    assert document["errors"]["request"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
