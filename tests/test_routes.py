@@ -75,7 +75,7 @@ PUBLIC: dict[str, str] = {
     "judging.winners": "public list of published winners; names only with consent (P08)",
     "search.search": "public archive search; documents.py decides what the index holds (S32)",
     # Issue 11, item 9: open data, the same public index as the search page.
-    "search.feed": "Atom feed of a saved search: only what the public index holds (S32)",
+    "feeds.search_atom": "Atom feed of a saved search: only what the public index holds (S32)",
     "api.search": "open-data JSON of the public search, the same results as /search (S32)",
     "api.search_schema": "the JSON Schema of the search API's answers",
     "api.not_found": "a JSON 404 for any other address under /api/v1",

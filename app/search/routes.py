@@ -11,11 +11,10 @@ bp = Blueprint("search", __name__)
 
 RULES: list[tuple[str, Any, dict[str, Any]]] = [
     ("/search", views.search, {"methods": ["GET"]}),
-    ("/search/feed.atom", views.feed, {"methods": ["GET"]}),
 ]
 
 for _rule, _view, _options in RULES:
     bp.add_url_rule(_rule, view_func=_view, **_options)
 
-# A limited JSON or feed answer (Flask-Limiter's on_breach) keeps its own type, not the HTML page.
+# A limited JSON answer (Flask-Limiter's on_breach) keeps its own type, not the HTML page.
 bp.register_error_handler(429, views.too_many_requests)

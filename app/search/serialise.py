@@ -180,7 +180,7 @@ def search_json(page: SearchPage, *, per_page: int, endpoint: str, lang: str | N
             "next": own(params.page + 1) if params.page < pages else None,
             "prev": own(params.page - 1) if params.page > 1 else None,
             "html": link("search.search", page=params.page),
-            "atom": link("search.feed", sort="relevance", page=1),
+            "atom": link("feeds.search_atom", sort="relevance", page=1),
         },
     }
 

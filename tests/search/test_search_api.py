@@ -415,3 +415,17 @@ def test_a_fault_inside_the_api_is_a_json_500(app, client, archive) -> None:
     assert response.mimetype == "application/json"
     assert document["errors"]["request"]
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_browser_opening_the_feed_gets_the_page_on_how_to_subscribe(client, archive) -> None:
+    """As the site's other feeds (app/feeds): a person gets the address to copy, a reader the feed."""
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    page = client.get("/search/feed.atom", query_string={"q": "affald", "country": "DK"}, headers=browser)
+    assert page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert f'value="{BASE}/search/feed.atom?q=affald&amp;country=DK"' in html
+    assert f'href="{BASE}/search/feed.atom?q=affald&amp;country=DK&amp;format=raw"' in html
+    raw = client.get("/search/feed.atom", query_string={"q": "affald", "country": "DK", "format": "raw"},
+                     headers=browser)
+    assert raw.mimetype == "application/atom+xml"
+    assert feedparser.parse(raw.get_data()).entries

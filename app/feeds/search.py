@@ -1,6 +1,7 @@
 """An Atom feed of a saved search: its newest 20 results, so a reader follows a query.
 
-It follows app/feeds/builders.py: feedgen, absolute links on BASE_URL (never the Host header:
+Feeds read the features; this one reads search (queries.run_search answers it, as it answers the
+search page and its JSON). It follows builders.py: feedgen, absolute links on BASE_URL (never the Host header:
 S08), stable tag: URIs (RFC 4151) made from the object's id and creation date, so a challenge has
 the same entry id here as in the challenge feeds and survives a change of slug. Only what the
 search answered reaches it, and the index holds only what documents.py made public (S32).
@@ -59,8 +60,8 @@ def entry_id(kind: str, object_id: int, created: datetime) -> str:
     return f"tag:{_host()},{as_utc(created):%Y-%m-%d}:{kind}/{object_id}"
 
 
-def feed_title(page: SearchPage, labels: dict[str, dict[str, str]]) -> str:
-    params = page.params
+def feed_title(page: SearchPage) -> str:
+    params, labels = page.params, page.labels
     chosen = ", ".join(labels.get(f, {}).get(v, v) for f, vs in params.filters.items() for v in vs)
     if params.q and chosen:
         return _("Concept Arena search: %(q)s (%(filters)s)", q=params.q, filters=chosen)
@@ -71,11 +72,11 @@ def feed_title(page: SearchPage, labels: dict[str, dict[str, str]]) -> str:
     return _("New in the Concept Arena archive")
 
 
-def search_feed(page: SearchPage, *, self_url: str, page_url: str, language: str, now: datetime) -> bytes:
+def build_feed(page: SearchPage, *, self_url: str, page_url: str, language: str, now: datetime) -> bytes:
     """The Atom document of a search answered newest first."""
     fg = FeedGenerator()
     fg.id(self_url)
-    fg.title(feed_title(page, page.labels))
+    fg.title(feed_title(page))
     fg.subtitle(_("The newest challenges and concepts in the archive that match this search."))
     fg.link(href=self_url, rel="self", type="application/atom+xml")
     fg.link(href=page_url, rel="alternate", type="text/html")
