@@ -1,7 +1,7 @@
 """search: the PostgreSQL full-text tables (search_documents, search_words), on PostgreSQL only
 
 Revision ID: 7c3d9e5a1f20
-Revises: 4e1f0c2a9b11
+Revises: 4c5c12c9408f
 Create Date: 2026-12-03 15:45:00
 
 SEARCH_BACKEND=postgres keeps the index in these tables (app/search/backends/postgres.py). They
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c3d9e5a1f20'
-down_revision = '4e1f0c2a9b11'
+down_revision = '4c5c12c9408f'
 branch_labels = None
 depends_on = None
 
