@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -329,9 +328,9 @@ def test_a_rate_limit_is_shared_by_the_open_data_answers(app, client, archive) -
     assert other.get("/api/v1/search", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200
 
 
-def test_a_missing_index_still_answers_and_says_degraded(app, client, archive) -> None:
+def test_a_missing_index_still_answers_and_says_degraded(app, client, archive, delete_index) -> None:
     """R08: the database fallback answers the JSON too, marked degraded and cached only briefly."""
-    shutil.rmtree(app.config["SEARCH_INDEX_DIR"])
+    delete_index()
     code, document, response = _api(client, q="Affaldssortering")
     assert code == 200
     assert document["degraded"] is True
@@ -410,7 +409,13 @@ def test_a_fault_inside_the_api_is_a_json_500(app, client, archive) -> None:
         # The facet labels read it (a rename, as a DROP would cascade into the rows that refer to it).
         db.session.execute(text("ALTER TABLE organisations RENAME TO organisations_gone"))
         db.session.commit()
-    code, document, response = _api(client, q="affald")
+    try:
+        code, document, response = _api(client, q="affald")
+    finally:  # the PostgreSQL test database is shared by the tests that follow
+        with app.app_context():
+            db.session.rollback()
+            db.session.execute(text("ALTER TABLE organisations_gone RENAME TO organisations"))
+            db.session.commit()
     assert code == 500
     assert response.mimetype == "application/json"
     assert document["errors"]["request"]

@@ -242,6 +242,14 @@ def test_the_state_of_a_challenge_decides_its_concepts(app, make_challenge, make
 
 
 def _index_bytes(app) -> bytes:
+    """Everything the index holds: Whoosh's files, or every row of the PostgreSQL backend's tables."""
+    if app.config.get("SEARCH_BACKEND") == "postgres":
+        from sqlalchemy import text
+
+        from app.search.backends.postgres import PG_ONLY_TABLES
+        with app.app_context(), indexing.backend().engine.connect() as conn:
+            return "\n".join(str(row) for t in PG_ONLY_TABLES
+                             for row in conn.execute(text(f"SELECT t::text FROM {t} t")).scalars()).encode()
     from pathlib import Path
     root = Path(app.config["SEARCH_INDEX_DIR"])
     return b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())

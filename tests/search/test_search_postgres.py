@@ -36,4 +36,5 @@ def test_folding_writes_each_language_in_its_own_letters() -> None:
     assert fold_for("da", "Mötesplats Kök Aalborg Café") == "møtesplats køk ålborg cafe"
     assert fold_for("nb", "Grönne") == "grønne"
     assert fold_for("sv", "Grønne Køkken") == "grönne kökken"
-    assert fold_for("en", "Grønne") == "grönne"
+    assert fold_for("en", "Grønne Köln") == "groenne koeln"
+    assert fold_for("da", "ærø Ｆ e\u0301cole") == "ærø f ecole"

@@ -11,11 +11,12 @@ holds the archive's words for "did you mean" (pg_trgm's similarity, when the ext
 installed; without it there is no suggestion).
 
 Folding: PostgreSQL's Snowball stemmers know only their own language's letters, so the text is
-folded in Python *before* to_tsvector into the alphabet of the configuration that reads it
-(æ/ä -> æ and ø/ö -> ø for Danish and Norwegian, -> ä and ö for Swedish and English; aa -> å;
-other accents dropped, as analysis.fold does). The query is folded the same way for each of the
-four configurations, so "kök" finds the Danish "køkken" through the Danish branch and stemming
-keeps working (stemming a folded word with the wrong letters would change its stem).
+written in Python *before* to_tsvector in the alphabet of the configuration that reads it
+(fold_for: æ/ä, ø/ö and aa/å as Danish and Norwegian write them for those two, as Swedish writes
+them for Swedish, ASCII for English; other accents dropped). The query is written the same way
+for each of the four configurations, so the Swedish "kök" finds the Danish "køkken" through the
+Danish branch and stemming keeps working (stemming a word in another alphabet's letters would
+change its stem).
 
 Querying: the box's ParsedQuery becomes a tsquery built in SQL from bound parameters only (S31):
 each word or phrase is `websearch_to_tsquery(cfg, :p)` with the text quoted (so "or" stays a
@@ -35,7 +36,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -67,6 +67,9 @@ REBUILD_LOCK = 0x5EA2C4_0002
 # Private-use characters mark the highlights in ts_headline's raw text; they are stripped from
 # stored text, so only PostgreSQL's marks remain, and replaced by <mark> after escaping (S28).
 START, STOP = "\ue000", "\ue001"
+# ts_headline's parser drops what looks like an HTML tag from the text it returns; the summary's
+# own < and > go in as these and come back out as text after escaping.
+LT, GT = "\ue002", "\ue003"
 HEADLINE_OPTIONS = (f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12, "
                     "FragmentDelimiter=\" … \"")
 BATCH = 500
@@ -123,33 +126,24 @@ def words_ddl(name: str = WORDS, *, trigram: bool) -> list[str]:
     return out
 
 
-# Everything analysis.fold leaves as it is once cased and with æ/ø/aa written ä/ö/å.
-_PLAIN = re.compile(r"[^\x00-\x7fäöå]+")
-_FOLD_SAMPLE = "Mötesplats Kök AALBORG Café naïve Ærø Straße e\u0301cole ÅÄÖ kontraaftale ﬁ 12 x-y"
-
-
-def _quick_fold(value: str) -> str:
-    low = value.casefold().replace("æ", "ä").replace("ø", "ö").replace("aa", "å")
-    # only the runs of other letters (accents, decomposed marks) go through analysis.fold itself
-    return _PLAIN.sub(lambda m: analysis.fold(m.group()), low)
+_NATIVE = {"da": str.maketrans("äö", "æø"), "nb": str.maketrans("äö", "æø"), "sv": str.maketrans("æø", "äö")}
 
 
 def fold_for(lang: str, value: str) -> str:
-    """analysis.fold, written in the letters of the Snowball stemmer that reads it. Plain Nordic
-    text takes a fast path (folding whole bodies character by character took half the rebuild's
-    time); it is checked against analysis.fold at import and not used if they ever disagree."""
-    value = unicodedata.normalize("NFC", value)
-    folded = _quick_fold(value) if _QUICK else analysis.fold(value)
-    if lang in ("da", "nb"):
-        folded = folded.replace("ä", "æ").replace("ö", "ø")
-    return folded
-
-
-_QUICK = _quick_fold(unicodedata.normalize("NFC", _FOLD_SAMPLE)) == analysis.fold(_FOLD_SAMPLE)
+    """The text as the PostgreSQL configuration of `lang` should read it. PostgreSQL's Snowball
+    stemmers know only their own letters and fold nothing, so the folding happens here, before
+    to_tsvector: Danish, Norwegian and Swedish text is written in its own alphabet (analysis.lower,
+    then ä/ö -> æ/ø for da and nb, æ/ø -> ä/ö for sv, aa -> å), English text folded to ASCII
+    (analysis.fold). The query is written the same way for each of the four configurations."""
+    if lang in _NATIVE:
+        return analysis.lower(value).translate(_NATIVE[lang]).replace("aa", "å")
+    return analysis.fold(value)
 
 
 def _clean(value: str) -> str:
-    return value.replace(START, "").replace(STOP, "").replace("\x00", "")
+    for ch in (START, STOP, LT, GT, "\x00"):
+        value = value.replace(ch, "")
+    return value
 
 
 def _words(value: str) -> set[str]:
@@ -391,8 +385,8 @@ class PostgresBackend:
         by_date = request.sort == "date" or request.query.is_empty or not positive
         order = "date DESC NULLS LAST, doc_id" if by_date else "score DESC, date DESC NULLS LAST, doc_id"
         score = f"ts_rank(d.tsv_head, ({positive}))" if positive else "0.0"
-        headline = (f"ts_headline(d.config, d.summary, ({positive}), {sql.bind(HEADLINE_OPTIONS)})" if positive
-                    else "NULL")
+        headline = (f"ts_headline(d.config, {self._shielded(sql)}, ({positive}), {sql.bind(HEADLINE_OPTIONS)})"
+                    if positive else "NULL")
         sql.params["limit"] = request.per_page
         sql.params["offset"] = (request.page - 1) * request.per_page
         cols = ", ".join(f"d.{c}" for c in _HIT_COLUMNS)
@@ -455,11 +449,16 @@ class PostgresBackend:
         return " ".join(parts)
 
     @staticmethod
+    def _shielded(sql: _Sql) -> str:
+        return f"translate(d.summary, '<>', {sql.bind(LT + GT)})"
+
+    @staticmethod
     def _hit(r: Any) -> Hit:
         summary = r["summary"] or ""
         headline = r.get("headline")
         if headline and START in headline:
-            snippet = Markup(str(escape(headline)).replace(START, '<mark class="hl">').replace(STOP, "</mark>"))
+            snippet = Markup(str(escape(headline)).replace(START, '<mark class="hl">').replace(STOP, "</mark>")
+                             .replace(LT, "&lt;").replace(GT, "&gt;"))
         else:
             snippet = escape(summary[:_SNIPPET] + ("…" if len(summary) > _SNIPPET else ""))
         return Hit(doc_id=r["doc_id"], type=r["type"], object_id=r["object_id"], title=r["title"], snippet=snippet,
@@ -494,7 +493,7 @@ class PostgresBackend:
         cols = ", ".join(f"d.{c}" for c in _HIT_COLUMNS)
         conn.execute(text("SET LOCAL enable_seqscan = off"))   # as in _search
         rows = conn.execute(text(
-            f"SELECT {cols}, d.config, top.score, ts_headline(d.config, d.summary, {q}, "
+            f"SELECT {cols}, d.config, top.score, ts_headline(d.config, {self._shielded(sql)}, {q}, "
             f"{sql.bind(HEADLINE_OPTIONS)}) AS headline FROM ("
             f"  SELECT d.doc_id, ts_rank(d.tsv_head, {q}, 1) AS score FROM {TABLE} d "
             f"  WHERE {' AND '.join(where)} ORDER BY score DESC, d.doc_id LIMIT :limit) top "
@@ -639,7 +638,5 @@ class PostgresBackend:
         return {"ok": True, "backend": self.name, "documents": n}
 
     def close(self) -> None:
-        """Nothing per thread to close (the Whoosh backend closes this thread's searcher)."""
-
-    def dispose(self) -> None:
+        """Close the pooled connections (indexing.forget_backend, for an app that is done)."""
         self.engine.dispose()
