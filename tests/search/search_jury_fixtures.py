@@ -8,7 +8,8 @@ from pathlib import Path
 
 _path = Path(__file__).resolve().parents[1] / "judging" / "conftest.py"
 _spec = importlib.util.spec_from_file_location("_judging_fixtures_for_search", _path)
-assert _spec is not None and _spec.loader is not None
+assert _spec is not None
+assert _spec.loader is not None
 _module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_module)
 

@@ -73,6 +73,15 @@ class _State:
         self.facet_sets: dict[str, dict[str, frozenset[int]]] = {}
         self.vocab_cache: dict[tuple[str, str], bool] = {}
 
+    def __del__(self) -> None:
+        # A thread's state goes when the thread ends (a threaded server starts one per request):
+        # close its searcher's files then, not whenever the garbage collector finds them.
+        # (no contextlib here: at interpreter exit the module's globals may be gone already)
+        try:  # noqa: SIM105
+            self.searcher.close()
+        except Exception:  # noqa: BLE001  closed already, or the interpreter is exiting
+            pass
+
     def refresh(self) -> None:
         if not self.searcher.up_to_date():
             # A new searcher, not Searcher.refresh(): whoosh-reloaded's refresh reuses the reader
