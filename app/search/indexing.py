@@ -275,8 +275,10 @@ _rebuilding = threading.Lock()
 last_rebuild_thread: threading.Thread | None = None   # tests wait for it
 
 
-def request_rebuild(app: Flask) -> threading.Thread | None:
-    """Start a rebuild in a background thread, unless one is already running in this process."""
+def request_rebuild(app: Flask, *, entries_only: bool = False) -> threading.Thread | None:
+    """Start a rebuild in a background thread, unless one is already running in this process.
+    `entries_only`: only the jury's entries index is missing or broken (a few hundred documents,
+    not the whole archive)."""
     if not app.config.get("SEARCH_AUTO_REBUILD", True) or not _rebuilding.acquire(blocking=False):
         return None
 
@@ -284,7 +286,7 @@ def request_rebuild(app: Flask) -> threading.Thread | None:
         try:
             with app.app_context():
                 try:
-                    rebuild()
+                    rebuild_entries() if entries_only else rebuild()
                 except Exception:  # noqa: BLE001  logged; the next search asks again
                     log.exception("search: the automatic rebuild failed")
                 finally:
@@ -325,8 +327,11 @@ def work_pass(app: Flask) -> Any:
     missing or broken, and forget old applied rows."""
     with app.app_context():
         try:
-            if not backend().status().get("ok") or not entries_backend().status().get("ok"):
+            if not backend().status().get("ok"):
                 request_rebuild(app)
+                return 0
+            if not entries_backend().status().get("ok"):
+                request_rebuild(app, entries_only=True)
                 return 0
             applied = apply_pending()
             if applied == 0:

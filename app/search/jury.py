@@ -132,7 +132,7 @@ def run_jury_search(challenge: Challenge, seat: JurySeat, params: SearchParams, 
         results = indexing.entries_backend().search(request)
     except IndexUnavailableError as exc:
         log.warning("search: the entries index cannot answer (%s); answering from the database", exc)
-        indexing.request_rebuild(current_app._get_current_object())  # type: ignore[attr-defined]
+        indexing.request_rebuild(current_app._get_current_object(), entries_only=True)  # type: ignore[attr-defined]
         results = _database_search(parsed, allowed, params.page, per_page)
         degraded = True
     # The filter decided what came back; this only maps results to what the juror's pages show

@@ -425,14 +425,27 @@ def test_a_missing_entries_index_answers_from_the_database(app, login, make_judg
     _conflict(app, j, juror, j["concepts"][2]["id"])
     _declared(app, j["seat_ids"][juror])
     rebuild_index()
-    shutil.rmtree(Path(app.config["SEARCH_INDEX_DIR"]) / "entries")
+    root = Path(app.config["SEARCH_INDEX_DIR"])
+    public_before = (root / "current").resolve()
+    shutil.rmtree(root / "entries")
     login(juror)
+    assert jury_search(j["slug"], who["team"])[2] == []
+    assert jury_search(j["slug"], who["email"])[2] == []
+    app.config["SEARCH_AUTO_REBUILD"] = True
     status, html, labels = jury_search(j["slug"], "kvxblind")
     assert status == 200
     assert "being rebuilt" in html
     assert labels == sorted([j["labels"][j["concepts"][0]["id"]], j["labels"][j["concepts"][1]["id"]]])
-    assert jury_search(j["slug"], who["team"])[2] == []
-    assert jury_search(j["slug"], who["email"])[2] == []
+    # The search started a rebuild of the entries index only (the archive's index is left alone).
+    thread = indexing.last_rebuild_thread
+    assert thread is not None
+    thread.join(timeout=30)
+    assert (root / "current").resolve() == public_before
+    with app.app_context():
+        assert len(indexing.entries_backend().doc_ids()) == 3
+    status, html, labels = jury_search(j["slug"], "kvxblind")
+    assert "being rebuilt" not in html
+    assert len(labels) == 2
 
 
 def test_rebuilding_the_entries_leaves_the_archives_dictionary_alone(app, make_judging, rebuild_index) -> None:
