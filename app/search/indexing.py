@@ -59,6 +59,17 @@ def backend_for(app: Flask) -> SearchBackend:
         return _BACKENDS[key]
 
 
+def forget_backend(app: Flask) -> None:
+    """Close and drop the app's backend (its searchers' open files): for an app that is done."""
+    kind = app.config.get("SEARCH_BACKEND", "whoosh")
+    where = app.config["SEARCH_INDEX_DIR"] if kind == "whoosh" else app.config["SQLALCHEMY_DATABASE_URI"]
+    with _BACKENDS_LOCK:
+        found = _BACKENDS.pop((kind, str(where)), None)
+    close = getattr(found, "close", None)
+    if close is not None:
+        close()
+
+
 def backend() -> SearchBackend:
     return backend_for(current_app._get_current_object())  # type: ignore[attr-defined]
 
