@@ -226,7 +226,7 @@ def entries_backend_for(app: Flask) -> SearchBackend:
         if key not in _BACKENDS:
             if kind == "whoosh":
                 from app.search.backends.entries import EntriesWhooshBackend
-                _BACKENDS[key] = EntriesWhooshBackend(where)
+                _BACKENDS[key] = EntriesWhooshBackend(where, public_root=app.config["SEARCH_INDEX_DIR"])
             elif kind == "postgres":
                 from app.search.backends.postgres import PostgresBackend
                 _BACKENDS[key] = PostgresBackend(scope="entries")  # type: ignore[call-arg]

@@ -453,7 +453,7 @@ def test_rebuilding_the_entries_leaves_the_archives_dictionary_alone(app, make_j
     make_judging(concepts=1)
     rebuild_index()
     with app.app_context():
-        mine = analysis.CompoundDictionary(["kvxword"])
+        mine = analysis.CompoundDictionary.from_texts([("da", "kvxword")])
         analysis.set_dictionary(mine)
         try:
             assert indexing.rebuild_entries() == 1
@@ -475,3 +475,27 @@ def test_the_cli_rebuilds_and_checks_the_entries_index(app, make_judging) -> Non
     result = runner.invoke(args=["search", "rebuild", "--entries"])
     assert result.exit_code == 0
     assert "Indexed 2 jury entries" in result.output
+
+
+def test_entries_split_compounds_with_the_archives_dictionary(app, login, make_challenge, make_judging,
+                                                            rebuild_index, apply_index, jury_search) -> None:
+    """A compound in an entry is found by its parts, with the dictionary of the public archive,
+    also in a process that has not opened the public index yet (a fresh worker)."""
+    make_challenge("open", language="da", title="Affald og sortering",
+                   summary="Affald skal sorteres. Sortering af affald i gården.")
+    j = make_judging(concepts=2, language="da")
+    _texts(app, j["concepts"][0]["id"], title="Bedre affaldssortering", summary="Farvede spande i gården.",
+           language="da")
+    juror = j["jurors"][0]
+    _declared(app, j["seat_ids"][juror])
+    rebuild_index()
+    login(juror)
+    label = j["labels"][j["concepts"][0]["id"]]
+    assert jury_search(j["slug"], "affald")[2] == [label]
+    analysis.set_dictionary(None)          # as in a worker that never searched the archive
+    try:
+        _texts(app, j["concepts"][1]["id"], title="Affaldssortering for alle", language="da")
+        apply_index()
+        assert sorted(jury_search(j["slug"], "sortering")[2]) == sorted(j["labels"].values())
+    finally:
+        analysis.set_dictionary(None)
