@@ -25,7 +25,7 @@ APP_DIR = Path(__file__).resolve().parents[1] / "app"
 
 def test_every_feature_registers_its_blueprint(app: Flask) -> None:
     assert set(app.blueprints) == {"pages", "accounts", "organisations", "admin", "mail", "challenges",
-                                   "concepts", "judging", "feeds", "search"}
+                                   "concepts", "judging", "feeds", "search", "api"}
 
 
 def _receivers(signal: Any) -> list[Any]:
