@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import gzip
 import os
+import pickle
 import shutil
 import threading
 import time
@@ -290,6 +292,34 @@ class _State:
                 # newest first; ties by document number, as Whoosh's own sort gives them
                 self._date_order = np.lexsort((np.arange(len(dates)), -dates)).astype(np.int64)
         return self._date_order
+
+
+class _Spool:
+    """Documents read once from the database, kept in a compressed file for a second pass."""
+
+    def __init__(self, docs: Iterator[SearchDocument], path: Path) -> None:
+        self.docs = iter(docs)
+        self.path = path
+        self.fh: Any = None
+        self.count = 0
+
+    def texts(self) -> Iterator[tuple[str, str]]:
+        self.fh = gzip.open(self.path, "wb", compresslevel=1)  # noqa: SIM115  (closed by replay())
+        for d in self.docs:
+            pickle.dump(d, self.fh, protocol=pickle.HIGHEST_PROTOCOL)
+            self.count += 1
+            yield d.language, f"{d.title} {d.summary} {d.body}"
+
+    def replay(self) -> Iterator[SearchDocument]:
+        if self.fh is not None:
+            self.fh.close()
+            with gzip.open(self.path, "rb") as fh:
+                for _ in range(self.count):
+                    yield pickle.load(fh)  # noqa: S301  (our own file, written just above)
+        yield from self.docs               # what the first pass did not read (none, or all)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 class WhooshBackend:
@@ -634,18 +664,23 @@ class WhooshBackend:
         path = self.root / name
         path.mkdir()
         try:
+            # One pass over the database: the compound dictionary needs every text before the
+            # first document is analysed, so the documents it reads are spooled to a file and
+            # read back for writing (the second pass over the database and the Markdown
+            # rendering cost as much as Whoosh's own work: bench/search.py).
+            spool = _Spool(documents(), path / ".documents.spool")
             if self.analysis_mode == "full":
-                dictionary = analysis.CompoundDictionary.from_texts(
-                    (d.language, f"{d.title} {d.summary} {d.body}") for d in documents())
+                dictionary = analysis.CompoundDictionary.from_texts(spool.texts())
                 dictionary.save(path / DICTIONARY)
                 analysis.set_dictionary(dictionary)
             ix = index.create_in(str(path), self.schema)
             writer = ix.writer(limitmb=256, compound=False)
             count = 0
-            for d in documents():
+            for d in spool.replay():
                 writer.add_document(**self._fields(d))
                 count += 1
             writer.commit(optimize=True)
+            spool.remove()
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
