@@ -39,6 +39,7 @@ PUBLIC: dict[str, str] = {
     "pages.accessibility": "the accessibility statement must be reachable by everyone (A11)",
     "pages.privacy": "the privacy notice must be readable before signing up (P07)",
     "pages.terms": "the terms must be readable before signing up (P04)",
+    "pages.favicon": "the site's icon",
     "pages.healthz": "monitoring probe; reveals only ok/degraded flags and counts (R13)",
     "pages.set_language": "anyone may choose the language; it changes only their session or own profile",
     "accounts.login": "the way in",

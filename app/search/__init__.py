@@ -12,6 +12,7 @@ from app.search import hooks
 
 
 def init_app(app: Flask) -> None:
+    from app.pages import signals as page_signals
     from app.search import cli, indexing
     from app.search.routes import bp
 
@@ -19,3 +20,4 @@ def init_app(app: Flask) -> None:
     indexing.backend_for(app)  # an unknown SEARCH_BACKEND fails at start, not on the first search
     hooks.listen()
     cli.register(app)
+    page_signals.health_requested.connect(indexing.health)
