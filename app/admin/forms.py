@@ -53,7 +53,8 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    actor = StringField(_l("Who"), filters=[_strip], validators=[Optional(), Length(max=254)],
+    actor = StringField(_l("Who"), filters=[_strip],
+                        validators=[Optional(), Length(max=254, message=_l("At most %(max)d characters."))],
                         description=_l("An email address or a user number."))
     action = ChoiceField(_l("Action"))
     object_type = ChoiceField(_l("Type of object"))
