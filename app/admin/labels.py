@@ -163,6 +163,14 @@ DETAIL_LABELS: dict[str, Any] = {
     "attempts": _l("Attempts"),
     "last_error": _l("Last error"),
     "until": _l("Until"),
+    "note": _l("Note"),
+    "fingerprint": _l("Fingerprint"),
+    "change_id": _l("Change number"),
+    "as_chair": _l("As chair"),
+    "is_chair": _l("Chair"),
+    "show_publicly": _l("Listed publicly"),
+    "show_name_publicly": _l("Name shown publicly"),
+    "counting_version": _l("Version that counts"),
 }
 
 
@@ -177,11 +185,12 @@ def object_type_label(code: str) -> str:
     return str(label) if label is not None else code
 
 
-def detail_label(key: str) -> str:
+def detail_label(key: str) -> str | None:
+    """The translated name of a details key; None for a key without one (shown as it is, as code)."""
     if key in REFERENCE_KEYS:
         return str(REFERENCE_KEYS[key][1])
     label = DETAIL_LABELS.get(key)
-    return str(label) if label is not None else key
+    return str(label) if label is not None else None
 
 
 def reference_kind(key: str) -> str | None:
