@@ -143,7 +143,7 @@ def test_in_danish(client, logged_in, outbox) -> None:
     logged_in("admin", locale="da")
     html = client.get("/admin/outbox").get_data(as_text=True)
     assert "Modtager indeholder" in html
-    assert "1 besked" in html
+    assert "1 meddelelse" in html
 
 
 @pytest.mark.parametrize("role", ["anonymous", "user", "owner"])
