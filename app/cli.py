@@ -11,14 +11,13 @@ def register_cli(app: Flask) -> None:
     @click.option("--port", default=5000, type=int)
     def serve(host: str, port: int) -> None:
         """Serve the site for a local demo, with the outbox sender running beside it."""
+        import os
+
         from app.challenges.tasks import start_background_ticker
+        from app.config import local_base_url
         from app.core.sweep import start_background_sweeper
         from app.mail.sender import start_background_sender
         from app.search.indexing import start_background_indexer
-
-        import os
-
-        from app.config import local_base_url
 
         if not os.environ.get("BASE_URL"):
             # Links in emails and feeds point where this server listens (issue 12): `make run
