@@ -40,6 +40,7 @@ ACTION_LABELS: dict[str, Any] = {
     "challenge.attachment_added": _l("Briefing file added"),
     "challenge.attachment_deleted": _l("Briefing file removed"),
     "challenge.announcement": _l("Announcement posted"),
+    "archive.imported": _l("Past challenges imported into the archive"),
     # lifecycle.py writes challenge.<new state> for every move
     "challenge.draft": _l("Challenge moved back to draft"),
     "challenge.scheduled": _l("Challenge scheduled"),
@@ -171,6 +172,9 @@ DETAIL_LABELS: dict[str, Any] = {
     "show_publicly": _l("Listed publicly"),
     "show_name_publicly": _l("Name shown publicly"),
     "counting_version": _l("Version that counts"),
+    "source": _l("Source"),
+    "lines": _l("Lines"),
+    "refused_lines": _l("Lines refused"),
 }
 
 
