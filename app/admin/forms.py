@@ -5,7 +5,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from app.admin.queries import find_actor
 from app.challenges.forms.public import ChoiceField
@@ -35,6 +35,10 @@ class WholeNumberField(IntegerField):
         except ValueError as exc:
             raise ValueError(_("Enter a whole number from 1 upwards.")) from exc
 
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:
+            raise StopValidation()  # one message at the field: the range check has nothing to check
+
 
 class DayField(DateField):
     """A date field (a date picker in the browser) whose "not a date" message is ours."""
@@ -44,6 +48,10 @@ class DayField(DateField):
             super().process_formdata(valuelist)
         except ValueError as exc:
             raise ValueError(_("Enter a date as year-month-day, for example 2026-03-31.")) from exc
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:
+            raise StopValidation()
 
 
 class AuditFilterForm(FlaskForm):
@@ -71,7 +79,7 @@ class AuditFilterForm(FlaskForm):
         self.actor_user: Any = None
 
     def validate_actor(self, field: StringField) -> None:
-        if field.data:
+        if field.data and not field.errors:
             self.actor_user = find_actor(field.data)
             if self.actor_user is None:
                 raise ValidationError(_l("No account has this email address or number."))

@@ -261,6 +261,9 @@ def test_bad_filter_values_are_a_400_at_the_field(client, login, world, query, f
     html = response.get_data(as_text=True)
     assert f'id="{field}-error"' in html
     assert message in html
+    error = html[html.index(f'id="{field}-error"'):]
+    error = error[:error.index("</p>")]
+    assert error.count("Error:") == 1  # one message at the field, not the same one twice
     assert 'id="error-summary"' in html
     assert "<tbody>" not in html  # nothing was queried with a half-valid filter
     if "actor" in kept:
