@@ -36,8 +36,9 @@ class WholeNumberField(IntegerField):
             raise ValueError(_("Enter a whole number from 1 upwards.")) from exc
 
     def pre_validate(self, form: Any) -> None:
-        if self.process_errors:
-            raise StopValidation()  # one message at the field: the range check has nothing to check
+        # One message at the field: the range check has nothing to check (left empty, Optional() decides).
+        if self.process_errors and self.raw_data and str(self.raw_data[0]).strip():
+            raise StopValidation()
 
 
 class DayField(DateField):
@@ -50,7 +51,7 @@ class DayField(DateField):
             raise ValueError(_("Enter a date as year-month-day, for example 2026-03-31.")) from exc
 
     def pre_validate(self, form: Any) -> None:
-        if self.process_errors:
+        if self.process_errors and self.raw_data and str(self.raw_data[0]).strip():
             raise StopValidation()
 
 
