@@ -12,10 +12,16 @@ from app.search import hooks
 
 
 def init_app(app: Flask) -> None:
-    from app.search import cli, indexing
+    from app.challenges import signals as challenge_signals
+    from app.concepts import signals as concept_signals
+    from app.search import cli, indexing, related
     from app.search.routes import bp
 
     app.register_blueprint(bp)
     indexing.backend_for(app)  # an unknown SEARCH_BACKEND fails at start, not on the first search
     hooks.listen()
     cli.register(app)
+    # Related and similar (item 5): the pages below ask through their signals; search answers.
+    challenge_signals.related_requested.connect(related.related_challenges)
+    concept_signals.similar_requested.connect(related.similar_concepts)
+    concept_signals.prior_art_requested.connect(related.prior_art)

@@ -317,7 +317,7 @@ class WhooshBackend:
         return " ".join(parts) if changed else None
 
     def _like(self, state: _State, q: wq.Query, *, limit: int, types: tuple[str, ...],
-              exclude: wq.Query | None) -> list[Hit]:
+              exclude: wq.Query | None, min_shared: int = 1) -> list[Hit]:
         docset = None
         if types:
             docset = set(state.searcher.docs_for_query(wq.Or([wq.Term("type", t) for t in types])))
@@ -325,51 +325,81 @@ class WhooshBackend:
                 return []
         if exclude is not None:
             q = wq.AndNot(q, exclude)
-        results = state.searcher.search(q, limit=limit, filter=docset, terms=True)
+        # Fetch a few more than asked: hits that share fewer than `min_shared` distinctive words
+        # with the text are dropped (one common word in common is not "similar").
+        results = state.searcher.search(q, limit=limit * 3 if min_shared > 1 else limit, filter=docset, terms=True)
         results.formatter = _Snippets()
-        return [self._hit(h) for h in results]
+        kept = [h for h in results if len({text for _field, text in h.matched_terms()}) >= min_shared]
+        return [self._hit(h) for h in kept[:limit]]
 
     def similar(self, doc_id: str, *, limit: int = 5, types: tuple[str, ...] = (),
                 exclude_challenge: int | None = None) -> list[Hit]:
-        state = self._state()
-        docnum = state.searcher.document_number(doc_id=doc_id)
-        if docnum is None:
-            return []
-        stored = state.searcher.stored_fields(docnum)
-        lang = stored.get("language") or "en"
-        text = " ".join(filter(None, (stored.get(f"title_{lang}"), stored.get(f"summary_{lang}"))))
-        exclude: wq.Query = wq.Term("doc_id", doc_id)
-        if exclude_challenge is not None:
-            exclude = wq.Or([exclude, wq.Term("challenge_id", exclude_challenge)])
-        return self._like(state, self._text_query(state, text), limit=limit, types=types, exclude=exclude)
+        try:
+            state = self._state()
+            docnum = state.searcher.document_number(doc_id=doc_id)
+            if docnum is None:
+                return []
+            stored = state.searcher.stored_fields(docnum)
+            lang = stored.get("language") or "en"
+            title = stored.get(f"title_{lang}") or ""
+            # The title twice: it says best what a document is about (the body is not stored).
+            text = " ".join(filter(None, (title, title, stored.get(f"summary_{lang}"),
+                                          " ".join(stored.get("tag_names") or ()))))
+            exclude: wq.Query = wq.Term("doc_id", doc_id)
+            if exclude_challenge is not None:
+                exclude = wq.Or([exclude, wq.Term("challenge_id", exclude_challenge)])
+            q, groups = self._text_query(state, text, own_language=lang)
+            return self._like(state, q, limit=limit, types=types, exclude=exclude, min_shared=2 if groups >= 4 else 1)
+        except IndexUnavailableError:
+            raise
+        except _BROKEN as exc:
+            self._local.state = None
+            raise IndexUnavailableError(repr(exc)) from exc
 
     def similar_to_text(self, text: str, language: str, *, limit: int = 5,
                         types: tuple[str, ...] = ()) -> list[Hit]:
-        state = self._state()
-        return self._like(state, self._text_query(state, text), limit=limit, types=types, exclude=None)
+        try:
+            state = self._state()
+            q, groups = self._text_query(state, text)
+            return self._like(state, q, limit=limit, types=types, exclude=None, min_shared=2 if groups >= 4 else 1)
+        except IndexUnavailableError:
+            raise
+        except _BROKEN as exc:
+            self._local.state = None
+            raise IndexUnavailableError(repr(exc)) from exc
 
-    def _text_query(self, state: _State, text: str, *, keep: int = 25) -> wq.Query:
-        """More-like-this: the text's most distinctive terms (by inverse document frequency), each
-        looked for in every language's fields, so a Danish text finds Swedish neighbours where
-        their stems meet."""
-        reader = state.searcher.reader()
-        total = max(1, reader.doc_count())
-        scored: dict[str, float] = {}
+    def _text_query(self, state: _State, text: str, *, keep: int = 25,
+                    own_language: str | None = None) -> tuple[wq.Query, int]:
+        """More-like-this: the text's most distinctive terms (tf-idf: how often the text uses a
+        word, how few documents do), each looked for in the title, summary and body of the
+        language it was analysed in. The text is analysed in every language, so a Danish text
+        finds Swedish and Norwegian neighbours where their stems meet ("skole" and "skola").
+        Returns the query and the number of distinct terms in it.
+
+        `own_language`: the text is a document of the index in this language; its own
+        occurrences are not counted (a word only it has finds nothing else)."""
+        import math  # here, not at the top: this method's edits stay within it
+        from collections import Counter
+
+        searcher = state.searcher
+        total = max(1, searcher.doc_count())
+        # Too common to tell documents apart (at least 4 documents, so a small archive keeps its words).
+        common = max(3.0, total * 0.3)
+        scored: dict[tuple[str, str], float] = {}
         for lang in analysis.LANGUAGES:
-            for token in self._tokens(lang, text[:5000]):
-                if len(token) < 3:
+            counts = Counter(t.text for t in self.analyzers[lang](text[:5000], mode="query") if len(t.text) >= 3)
+            for token, tf in counts.items():
+                df = max(searcher.doc_frequency(f"{part}_{lang}", token) for part in TEXT_PARTS)
+                if lang == own_language:
+                    df -= 1
+                if df <= 0 or df > common:
                     continue
-                df = max(state.searcher.doc_frequency(f"body_{lang}", token),
-                         state.searcher.doc_frequency(f"summary_{lang}", token),
-                         state.searcher.doc_frequency(f"title_{lang}", token))
-                if df == 0 or df > total * 0.3:
-                    continue
-                key = f"{lang}\x00{token}"
-                scored[key] = max(scored.get(key, 0.0), 1.0 / df)
-        best = sorted(scored.items(), key=lambda kv: -kv[1])[:keep]
-        subs = [wq.Term(f"{part}_{key.split(chr(0))[0]}", key.split(chr(0))[1]) for key, _ in best
-                for part in TEXT_PARTS]
-        return wq.Or(subs) if subs else wq.NullQuery
+                scored[(lang, token)] = (1.0 + math.log(tf)) * math.log(1.0 + total / df)
+        best = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+        subs = [wq.Or([wq.Term(f"{part}_{lang}", token) for part in TEXT_PARTS]) for (lang, token), _w in best]
+        if not subs:
+            return wq.NullQuery, 0
+        return wq.Or(subs, scale=0.9), len({token for (_lang, token), _w in best})
 
     # ------------------------------------------------------------------ writing
     @contextmanager
