@@ -42,10 +42,12 @@ translations: $(STAMP)
 	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel -q compile -d translations
 
+# HOST and PORT reach the app too, so that every emailed link and feed entry points where it serves
+# (BASE_URL follows them unless it is set).
 run: compile-translations
-	$(FLASK) db upgrade
-	$(FLASK) demo load --if-empty
-	$(FLASK) serve --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(FLASK) db upgrade
+	HOST=$(HOST) PORT=$(PORT) $(FLASK) demo load --if-empty
+	HOST=$(HOST) PORT=$(PORT) $(FLASK) serve --host $(HOST) --port $(PORT)
 
 test: compile-translations
 	$(BIN)/pytest -n 2 -p no:cacheprovider

@@ -45,12 +45,30 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
+def local_base_url(host: str | None, port: str | int | None) -> str:
+    """The address links point at when BASE_URL is not set: where `make run HOST=.. PORT=..` (or
+    `flask serve --host --port`) serves. A wildcard host (0.0.0.0, ::) is reached as 127.0.0.1."""
+    host = (host or "127.0.0.1").strip()
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{int(port) if port else 5000}"
+
+
+def _local_hosts(host: str | None) -> list[str]:
+    hosts = ["127.0.0.1", "localhost", "::1"]
+    if host and host.strip() not in hosts and host.strip() not in ("0.0.0.0", "::"):
+        hosts.append(host.strip())
+    return hosts
+
+
 def load_config(env: str | None = None) -> dict[str, Any]:
     """Build the configuration dict for APP_ENV `development` (default, demo), `production` or `testing`."""
     env = env or os.environ.get("APP_ENV", "development")
     instance = INSTANCE
     production = env == "production"
-    base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    base_url = (os.environ.get("BASE_URL") or local_base_url(os.environ.get("HOST"), os.environ.get("PORT"))).rstrip("/")
     trusted = os.environ.get("TRUSTED_HOSTS")
     cfg: dict[str, Any] = {
         "ENV_NAME": env,
@@ -72,7 +90,7 @@ def load_config(env: str | None = None) -> dict[str, Any]:
         # The canonical address used in every link we email; never the request's Host header (S08).
         "BASE_URL": base_url,
         "TRUSTED_HOSTS": [h.strip() for h in trusted.split(",") if h.strip()] if trusted
-        else (None if production else ["127.0.0.1", "localhost", "::1"]),
+        else (None if production else _local_hosts(os.environ.get("HOST"))),
         # Demo mode: demo data, the local mailbox page and its backend. Never in production.
         "DEMO_MODE": _env_bool("DEMO_MODE", not production),
         # Mail

@@ -5,9 +5,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.dates import get_datetime_format
 from babel.numbers import get_currency_precision
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel, format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import (
+    Babel,
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+)
 from flask_login import current_user
 
 from app.core.timeutil import is_valid_timezone
@@ -76,7 +85,13 @@ def init_i18n(app: Flask, babel: Babel) -> None:
     app.jinja_env.filters["number"] = format_decimal
 
     def _datetime(value: datetime | None, fmt: str = "medium") -> str:
-        return format_datetime(value, fmt) if value is not None else ""
+        if value is None:
+            return ""
+        if fmt == "medium":
+            # The locale's medium date with its short time ("3 Dec 2026, 15:30"): never the seconds.
+            pattern = get_datetime_format("medium", locale=get_locale()).replace("'", "")
+            return pattern.replace("{1}", format_date(value, "medium")).replace("{0}", format_time(value, "short"))
+        return format_datetime(value, fmt)
 
     app.jinja_env.filters["datetime"] = _datetime
 

@@ -31,6 +31,7 @@ from app.concepts.models import Concept, ConceptMember, ConceptState, ConceptVer
 from app.core.timeutil import clock, utcnow
 from app.db import db
 from app.organisations.models import Membership, Organisation, OrganisationStatus, Role
+from app.search import indexing
 
 PASSWORD = "correct horse battery staple"
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -249,6 +250,7 @@ def app(app_config: dict[str, Any], database: dict[str, Any]) -> Iterator[Flask]
     application = create_app(app_config)
     yield application
     clock.reset()
+    indexing.forget_backend(application)  # close the searchers' files before the temp dir goes
     with application.app_context():
         db.session.remove()
         if database["kind"] == "postgres":

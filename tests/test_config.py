@@ -204,3 +204,20 @@ def test_secret_key_is_generated_once_and_private(monkeypatch, tmp_path) -> None
     assert len(first) >= 48
     assert _secret_key(tmp_path) == first
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+def test_base_url_follows_host_and_port_unless_set(monkeypatch) -> None:
+    """Issue 12: `make run PORT=8000` puts :8000 in every emailed link and feed entry."""
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PORT", "8000")
+    monkeypatch.delenv("HOST", raising=False)
+    assert load_config()["BASE_URL"] == "http://127.0.0.1:8000"
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    assert load_config()["BASE_URL"] == "http://127.0.0.1:8000"
+    monkeypatch.setenv("HOST", "192.168.1.20")
+    cfg = load_config()
+    assert cfg["BASE_URL"] == "http://192.168.1.20:8000"
+    assert "192.168.1.20" in cfg["TRUSTED_HOSTS"]
+    monkeypatch.setenv("BASE_URL", "https://arena.example.org/")
+    assert load_config()["BASE_URL"] == "https://arena.example.org"

@@ -118,3 +118,18 @@ def test_domain_errors_carry_no_http_status() -> None:
     offenders = [str(path.relative_to(APP_DIR)) for path in APP_DIR.rglob("*.py")
                  if "services" in path.parts and re.search(r"\bstatus=\d{3}", path.read_text())]
     assert offenders == []
+
+
+def test_search_keeps_the_index_true_through_session_events_and_answers_health(app: Flask) -> None:
+    """R09: the after_flush collector and the commit/rollback hooks are connected by search's
+    init_app, and /healthz asks search about its index (R08)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from app.pages import signals as page_signals
+    from app.search import hooks, indexing
+
+    assert event.contains(Session, "after_flush", hooks.collect)
+    assert event.contains(Session, "after_commit", hooks.after_commit)
+    assert event.contains(Session, "after_rollback", hooks.after_rollback)
+    assert indexing.health in _receivers(page_signals.health_requested)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
 from sqlalchemy import select
 
@@ -23,16 +23,41 @@ ICS = "text/calendar; charset=utf-8"
 MAX_AGE = 900  # seconds a reader or calendar app may keep a copy
 
 
+def wants_subscribe_page(content_type: str) -> bool:
+    """A person who opened the feed's link in a browser (which prefers text/html) gets a short page
+    on how to subscribe, with the address to copy; feed readers and calendar apps, which ask for
+    the feed's type or anything (*/*), get the feed. `?format=raw` always gives the file."""
+    if request.args.get("format") == "raw":
+        return False
+    mime = content_type.split(";")[0]
+    return request.accept_mimetypes.best_match([mime, "text/html"]) == "text/html" \
+        and request.accept_mimetypes[mime] < request.accept_mimetypes["text/html"]
+
+
+def subscribe_page(*, kind: str, title: str, feed_url: str, page_url: str | None = None) -> Response:
+    """The human page for a feed or calendar address (kind "atom" or "ics")."""
+    webcal = "webcal://" + feed_url.split("://", 1)[1] if kind == "ics" and "://" in feed_url else None
+    response = Response(render_template("feeds/subscribe.html", kind=kind, title=title, feed_url=feed_url,
+                                        page_url=page_url, webcal=webcal))
+    response.vary.add("Accept")
+    response.vary.add("Accept-Language")
+    return response
+
+
 def _respond(body: bytes, content_type: str) -> Response:
     response = Response(body, content_type=content_type)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
+    response.vary.add("Accept")  # a browser gets the subscribe page instead
     response.vary.add("Accept-Language")  # titles are in the reader's language
     return response
 
 
 def _atom(challenges: list[Challenge], *, title: str, self_endpoint: str, page_url: str, **values: Any) -> Response:
-    body = builders.atom_feed(challenges, title=title, self_url=builders.absolute(self_endpoint, **values),
+    self_url = builders.absolute(self_endpoint, **values)
+    if wants_subscribe_page(ATOM):
+        return subscribe_page(kind="atom", title=title, feed_url=self_url, page_url=page_url)
+    body = builders.atom_feed(challenges, title=title, self_url=self_url,
                               page_url=page_url, language=str(get_locale() or "en"), now=clock.now())
     return _respond(body, ATOM)
 
@@ -66,6 +91,10 @@ def tag_atom(tag: str) -> Response:
 
 @bp.route("/calendar/deadlines.ics")
 def deadlines_ics() -> Response:
+    if wants_subscribe_page(ICS):
+        return subscribe_page(kind="ics", title=_("Deadlines of open challenges"),
+                              feed_url=builders.absolute("feeds.deadlines_ics"),
+                              page_url=builders.absolute("challenges.index"))
     return _respond(builders.deadlines_calendar(queries.calendar_challenges(now=clock.now())), ICS)
 
 
@@ -74,6 +103,10 @@ def challenge_ics(slug: str) -> Response:
     challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug))
     if challenge is None or not queries.is_public(challenge):
         abort(404)  # a draft has no calendar, not even for its staff: calendars are shared freely
+    if wants_subscribe_page(ICS):
+        return subscribe_page(kind="ics", title=_("The dates of %(title)s", title=challenge.title),
+                              feed_url=builders.absolute("feeds.challenge_ics", slug=challenge.slug),
+                              page_url=builders.absolute("challenges.detail", slug=challenge.slug))
     response = _respond(builders.challenge_calendar(challenge), ICS)
     response.headers["Content-Disposition"] = f'inline; filename="{challenge.slug}.ics"'
     return response

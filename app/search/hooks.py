@@ -45,7 +45,10 @@ def _key(obj: Any) -> tuple[str, int] | None:
 
 def collect(session: Session, flush_context: Any) -> None:
     """after_flush: queue the keys this flush touched, on the flush's own connection."""
-    keys = {k for obj in (*session.new, *session.dirty, *session.deleted)
+    # session.dirty also holds objects merely touched (a relationship loaded, a value set to what it
+    # was): only a net change counts (the history is still the flush's own here).
+    changed = [o for o in session.dirty if session.is_modified(o, include_collections=True)]
+    keys = {k for obj in (*session.new, *changed, *session.deleted)
             if (k := _key(obj)) is not None and k[1] is not None}
     if not keys:
         return

@@ -49,6 +49,17 @@ def backend_for(app: Flask) -> SearchBackend:
         return _BACKENDS[key]
 
 
+def forget_backend(app: Flask) -> None:
+    """Close and drop the app's backend (its searchers' open files): for an app that is done."""
+    kind = app.config.get("SEARCH_BACKEND", "whoosh")
+    where = app.config["SEARCH_INDEX_DIR"] if kind == "whoosh" else app.config["SQLALCHEMY_DATABASE_URI"]
+    with _BACKENDS_LOCK:
+        found = _BACKENDS.pop((kind, str(where)), None)
+    close = getattr(found, "close", None)
+    if close is not None:
+        close()
+
+
 def backend() -> SearchBackend:
     return backend_for(current_app._get_current_object())  # type: ignore[attr-defined]
 
@@ -215,12 +226,40 @@ def rebuilding() -> bool:
     return _rebuilding.locked()
 
 
+def health(app: Flask) -> tuple[str, dict[str, Any]]:
+    """Receiver of pages.signals.health_requested: can the index answer, and is the queue moving?
+    An index that cannot answer starts the rebuild on its own (R08)."""
+    status = dict(backend_for(app).status())
+    if not status.get("ok"):
+        request_rebuild(app)
+    status["rebuilding"] = rebuilding()
+    try:
+        oldest = db.session.scalar(select(func.min(IndexChange.queued_at)).where(IndexChange.applied_at.is_(None)))
+        age = (utcnow() - oldest).total_seconds() if oldest else 0.0
+        status["oldest_pending_seconds"] = round(age)
+        status["ok"] = bool(status.get("ok")) and age < 600
+    except Exception:  # noqa: BLE001  the database check reports that failure
+        db.session.rollback()
+    return "search_index", status
+
+
 def work_pass(app: Flask) -> Any:
+    """One pass of the background worker: apply the queue, or start a rebuild when the index is
+    missing or broken, and forget old applied rows."""
     with app.app_context():
         try:
+            if not backend().status().get("ok"):
+                request_rebuild(app)
+                return 0
             applied = apply_pending()
             if applied == 0:
                 prune()
             return applied
         finally:
             db.session.remove()
+
+
+def start_background_indexer(app: Flask, interval: float = 1.0) -> Any:
+    """The worker in a daemon thread beside `flask serve` (production runs `flask search work`)."""
+    from app.core.background import start_background_loop
+    return start_background_loop(app, name="search-indexer", job=lambda: work_pass(app), interval=interval)

@@ -191,3 +191,20 @@ def test_the_dashboard_is_linked_for_staff_only(app: Flask, client, post_form, l
     login(made["org"]["editor"])
     assert link in client.get(f"/organisations/{made['org']['slug']}").get_data(as_text=True)
     assert link in client.get("/organisations/mine").get_data(as_text=True)
+
+
+def test_titles_link_to_the_challenge_and_times_drop_the_seconds(app: Flask, client, login, make_org,
+                                                                 make_challenge) -> None:
+    """Issue 12, item 6: a title in the table opens the challenge; deadlines read 15:30, not 15:30:00."""
+    org = make_org()
+    ch = make_challenge("open", org=org, title="Linked title")
+    with app.app_context():
+        db.session.get(Challenge, ch["id"]).deadline_at = clock.now().replace(hour=14, minute=30, second=15)
+        db.session.commit()
+    login(org["owner"])
+    html = client.get(f"/organisations/{org['slug']}/dashboard").get_data(as_text=True)
+    assert re.search(rf'<th scope="row"><a href="/challenges/{ch["slug"]}/manage">Linked title</a></th>', html)
+    row = html[html.index("Linked title"):]
+    cell = re.search(r"<td>([^<]*)</td>", row).group(1)
+    assert re.search(r"\d{1,2}[:.]\d{2}", cell), cell
+    assert not re.search(r"\d{1,2}[:.]\d{2}[:.]\d{2}", cell), cell

@@ -16,6 +16,7 @@ from app.core.web import ERROR_TEXTS
 from app.db import db
 from app.extensions import limiter
 from app.mail.models import OutboxMessage, OutboxStatus
+from app.search import indexing
 
 
 def test_security_headers_on_pages_and_errors(client) -> None:
@@ -132,8 +133,10 @@ def test_untrusted_host_cannot_post_either(client, csrf) -> None:
 
 
 # ---------------------------------------------------------------- /healthz (R13)
-def test_healthz_reports_each_signal(client) -> None:
+def test_healthz_reports_each_signal(app, client) -> None:
     # R13
+    with app.app_context():
+        indexing.rebuild()
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.get_json()
@@ -153,6 +156,8 @@ def _add_outbox(app: Flask, age: timedelta, status: OutboxStatus = OutboxStatus.
 @pytest.mark.both_databases
 def test_healthz_is_degraded_by_old_pending_mail(app, client) -> None:
     # R13: mail stuck for more than an hour: still serving (200), but a monitor can see it.
+    with app.app_context():
+        indexing.rebuild()
     _add_outbox(app, timedelta(minutes=5))
     assert client.get("/healthz").get_json()["status"] == "ok"
     _add_outbox(app, timedelta(hours=3))
@@ -166,9 +171,12 @@ def test_healthz_is_degraded_by_old_pending_mail(app, client) -> None:
 
 
 def test_healthz_is_degraded_by_an_unreadable_index(app, client) -> None:
-    # R13: an index directory with files but no table of contents cannot be opened.
-    index = Path(app.config["SEARCH_INDEX_DIR"])
-    index.mkdir(parents=True, exist_ok=True)
+    # R13/R08: an index directory with files but no table of contents cannot be opened.
+    with app.app_context():
+        indexing.rebuild()
+    index = Path(app.config["SEARCH_INDEX_DIR"]) / "current"
+    for toc in index.resolve().glob("*.toc"):
+        toc.unlink()
     (index / "_MAIN_1.seg").write_bytes(b"broken")
     body = client.get("/healthz").get_json()
     assert body["status"] == "degraded"

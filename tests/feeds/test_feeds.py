@@ -183,3 +183,24 @@ def test_feeds_are_announced_in_page_heads(client, world) -> None:
     assert 'href="/calendar/deadlines.ics"' in head
     filtered = client.get("/challenges/?tag=waste").get_data(as_text=True).split("</head>")[0]
     assert 'href="/feeds/tags/waste.atom"' in filtered
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+def test_a_browser_gets_a_page_on_how_to_subscribe_and_readers_get_the_feed(client, make_challenge) -> None:
+    """Issue 12, item 6: an Atom or iCalendar link opened in a browser explains how to subscribe,
+    with the address to copy; feed readers and calendar apps still get the file."""
+    ch = make_challenge("open")
+    for path, mime in (("/feeds/challenges.atom", "application/atom+xml"), ("/calendar/deadlines.ics", "text/calendar"),
+                       (f"/challenges/{ch['slug']}/calendar.ics", "text/calendar")):
+        page = client.get(path, headers={"Accept": BROWSER_ACCEPT})
+        assert page.status_code == 200
+        assert page.mimetype == "text/html"
+        html = page.get_data(as_text=True)
+        assert f'value="http://localhost{path}"' in html
+        assert "Accept" in page.headers["Vary"]
+        for accept in (None, "*/*", mime, f"{mime}, application/xml;q=0.9, */*;q=0.8"):
+            headers = {"Accept": accept} if accept else {}
+            assert client.get(path, headers=headers).mimetype == mime, (path, accept)
+        assert client.get(path + "?format=raw", headers={"Accept": BROWSER_ACCEPT}).mimetype == mime

@@ -239,3 +239,39 @@ def test_the_state_of_a_challenge_decides_its_concepts(app, make_challenge, make
         db.session.commit()
     apply_index()
     assert url in search("cykelbibliotek")[2]
+
+
+def _index_bytes(app) -> bytes:
+    from pathlib import Path
+    root = Path(app.config["SEARCH_INDEX_DIR"])
+    return b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
+
+
+def test_no_personal_data_is_ever_written_to_the_index_files(app, make_challenge, make_concept, make_user,
+                                                            rebuild_index, apply_index) -> None:
+    """P02/P08/S32: a marker sweep over the index's files: members' names, emails and team names of a
+    published concept never reach the index, before or after the account is removed."""
+    ch = make_challenge("results", concept_publication="all")
+    concept = make_concept("submitted", challenge=ch, team_name="Team Qxzmarkteam",
+                           members=["qxzmarkmail@example.org"], title="Solceller på skolens tag", language="da")
+    with app.app_context():
+        from app.accounts.models import User
+        from app.concepts.models import ConceptMember
+        member = db.session.scalar(select(ConceptMember).where(ConceptMember.concept_id == concept["id"]))
+        member.show_name_publicly = True
+        user = db.session.get(User, concept["owner_id"])
+        user.display_name = "Qxzmarkname Person"
+        db.session.commit()
+    rebuild_index()
+    apply_index()
+    data = _index_bytes(app).lower()
+    assert b"solceller" in data  # the sweep reads the real index
+    for marker in (b"qxzmarkteam", b"qxzmarkmail", b"qxzmarkname"):
+        assert marker not in data
+    with app.app_context():
+        db.session.delete(db.session.get(User, concept["owner_id"]))
+        db.session.commit()
+    apply_index()
+    data = _index_bytes(app).lower()
+    for marker in (b"qxzmarkteam", b"qxzmarkmail", b"qxzmarkname"):
+        assert marker not in data

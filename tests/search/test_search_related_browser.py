@@ -9,14 +9,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = [
-    pytest.mark.browser,
-    # Werkzeug's test server runs each request in a new thread, and the Whoosh backend keeps one
-    # searcher per thread (backends/whoosh.py, _State): when the thread ends its searcher's files
-    # are closed by the garbage collector, which Python reports as a ResourceWarning. Gunicorn's
-    # workers keep their threads, so this is the test server's, not a leak in production.
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery staple"

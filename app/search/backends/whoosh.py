@@ -8,6 +8,7 @@ Each thread keeps one searcher and refreshes it when the index changed.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -95,7 +96,10 @@ class WhooshBackend:
         self.schema = build_schema(make)
         self.analyzers: dict[str, Analyzer] = {lang: self.schema[f"title_{lang}"].analyzer
                                                for lang in analysis.LANGUAGES}
-        self._local = threading.local()
+        # One searcher per thread (Whoosh searchers are not shared between threads), kept by thread
+        # id so that those of finished threads (a threaded server starts many) are closed.
+        self._states: dict[int, _State] = {}
+        self._states_lock = threading.Lock()
 
     # ------------------------------------------------------------------ opening
     def _current_path(self) -> Path:
@@ -107,20 +111,35 @@ class WhooshBackend:
 
     def _state(self) -> _State:
         path = self._current_path()
-        state: _State | None = getattr(self._local, "state", None)
+        ident = threading.get_ident()
+        state = self._states.get(ident)
         try:
             if state is None or state.path != path:
                 if state is not None:
                     state.searcher.close()
                 self._load_dictionary(path)
                 state = _State(path, index.open_dir(str(path)))
-                self._local.state = state
+                with self._states_lock:
+                    self._sweep()
+                    self._states[ident] = state
             else:
                 state.refresh()
         except _BROKEN as exc:
-            self._local.state = None
+            self._drop(ident)
             raise IndexUnavailableError(f"the index at {path} cannot be opened: {exc!r}") from exc
         return state
+
+    def _sweep(self) -> None:
+        alive = {t.ident for t in threading.enumerate()}
+        for ident in [i for i in self._states if i not in alive]:
+            self._states.pop(ident).searcher.close()
+
+    def _drop(self, ident: int) -> None:
+        with self._states_lock:
+            state = self._states.pop(ident, None)
+        if state is not None:
+            with contextlib.suppress(Exception):  # a broken index may fail to close too
+                state.searcher.close()
 
     def _load_dictionary(self, path: Path) -> None:
         if self.analysis_mode != "full":
@@ -129,10 +148,12 @@ class WhooshBackend:
         analysis.set_dictionary(analysis.CompoundDictionary.load(file) if file.exists() else None)
 
     def close(self) -> None:
-        state = getattr(self._local, "state", None)
-        if state is not None:
-            state.searcher.close()
-            self._local.state = None
+        """Close every thread's searcher (an app shutting down, a test finishing)."""
+        with self._states_lock:
+            states, self._states = list(self._states.values()), {}
+        for state in states:
+            with contextlib.suppress(Exception):
+                state.searcher.close()
 
     # ------------------------------------------------------------------ querying
     def _tokens(self, lang: str, text: str) -> list[str]:
@@ -265,7 +286,7 @@ class WhooshBackend:
         except IndexUnavailableError:
             raise
         except _BROKEN as exc:  # a segment deleted under us (R08)
-            self._local.state = None
+            self._drop(threading.get_ident())
             raise IndexUnavailableError(repr(exc)) from exc
 
     def _search(self, state: _State, request: SearchRequest) -> SearchResults:
@@ -353,7 +374,7 @@ class WhooshBackend:
         except IndexUnavailableError:
             raise
         except _BROKEN as exc:
-            self._local.state = None
+            self._drop(threading.get_ident())
             raise IndexUnavailableError(repr(exc)) from exc
 
     def similar_to_text(self, text: str, language: str, *, limit: int = 5,
@@ -365,7 +386,7 @@ class WhooshBackend:
         except IndexUnavailableError:
             raise
         except _BROKEN as exc:
-            self._local.state = None
+            self._drop(threading.get_ident())
             raise IndexUnavailableError(repr(exc)) from exc
 
     def _text_query(self, state: _State, text: str, *, keep: int = 15,
