@@ -186,6 +186,18 @@ def test_titles_are_escaped(client, make_challenge, rebuild_index) -> None:
     assert "<script>alert" not in html
 
 
+def test_prior_art_snippets_are_escaped(client, login, make_challenge, make_concept, rebuild_index) -> None:
+    """S28: markup in a published summary is shown as text in the workspace's prior art."""
+    make_challenge("archived", **{**SV, "summary": 'Eleverna <img src=x onerror="alert(1)"> i skolorna sorterar avfall.'})
+    mine = make_concept("draft", challenge=make_challenge("open", language="da"), title="Sorteringsspil for eleverne",
+                        summary="Eleverne i skolerne sorterer affald.", language="da")
+    rebuild_index()
+    login(mine["owner"])
+    panel = _prior_art(client.get(f"/concepts/{mine['id']}/edit").get_data(as_text=True))
+    assert "&lt;img" in panel
+    assert "<img" not in panel
+
+
 def test_a_repeated_view_is_answered_from_the_cache(app, client, make_challenge, rebuild_index) -> None:
     da = make_challenge("archived", **DA)
     make_challenge("archived", **SV)
