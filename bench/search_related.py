@@ -183,7 +183,8 @@ def main() -> None:
         related._CACHES.pop(app, None)
         row["cached"] = timed(get(url), args.runs)
         figures[name] = row
-        shown = "related" in client.get(url).get_data(as_text=True)
+        page = client.get(url).get_data(as_text=True)
+        shown = 'class="related"' in page or 'class="prior-art"' in page
         print(f"{name:10s} without {row['without'][0]:6.1f}/{row['without'][1]:6.1f} ms   "
               f"one query {row['uncached'][0]:6.1f}/{row['uncached'][1]:6.1f} ms   "
               f"cached {row['cached'][0]:6.1f}/{row['cached'][1]:6.1f} ms   (p50/p95; section shown: {shown})")

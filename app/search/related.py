@@ -27,6 +27,8 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from app.challenges.models import Challenge
+from app.concepts.models import Concept
 from app.db import db
 from app.search import indexing
 from app.search.backends import Hit, IndexUnavailableError, SearchBackend
@@ -115,7 +117,7 @@ def _answer(what: str, key: tuple[Any, ...], ask: Callable[[SearchBackend], list
         return []
 
 
-def related_challenges(challenge: Any, *, limit: int = 4, **_: Any) -> list[Hit]:
+def related_challenges(challenge: Challenge, *, limit: int = 4, **_: Any) -> list[Hit]:
     """Receiver of challenges.signals.related_requested: other public challenges like this one."""
     key = doc_id(CHALLENGE, challenge.id)
     return _answer("related challenges", (key, limit),
@@ -123,7 +125,7 @@ def related_challenges(challenge: Any, *, limit: int = 4, **_: Any) -> list[Hit]
                               if h.doc_id != key][:limit])
 
 
-def similar_concepts(concept: Any, *, limit: int = 4, **_: Any) -> list[Hit]:
+def similar_concepts(concept: Concept, *, limit: int = 4, **_: Any) -> list[Hit]:
     """Receiver of concepts.signals.similar_requested: published concepts like this one, from
     other challenges (the challenge's own concepts are one link away, on its list)."""
     key = doc_id(CONCEPT, concept.id)
@@ -133,7 +135,7 @@ def similar_concepts(concept: Any, *, limit: int = 4, **_: Any) -> list[Hit]:
                               if h.doc_id != key][:limit])
 
 
-def prior_art(concept: Any, *, text: str, language: str, limit: int = 6, **_: Any) -> list[Hit]:
+def prior_art(concept: Concept, *, text: str, language: str, limit: int = 6, **_: Any) -> list[Hit]:
     """Receiver of concepts.signals.prior_art_requested: published concepts and challenges like a
     draft's text; never the draft's own concept, nor the challenge it is written for."""
     text = (text or "").strip()[:PRIOR_ART_TEXT]

@@ -338,7 +338,7 @@ class WhooshBackend:
         return " ".join(parts) if changed else None
 
     def _like(self, state: _State, q: wq.Query, *, limit: int, types: tuple[str, ...],
-              exclude: wq.Query | None, min_shared: int = 1) -> list[Hit]:
+              exclude: wq.Query | None, min_shared: int = 1, min_score: float = 0.0) -> list[Hit]:
         docset = None
         if types:
             docset = set(state.searcher.docs_for_query(wq.Or([wq.Term("type", t) for t in types])))
@@ -350,7 +350,8 @@ class WhooshBackend:
         # with the text are dropped (one common word in common is not "similar").
         results = state.searcher.search(q, limit=limit * 3 if min_shared > 1 else limit, filter=docset, terms=True)
         results.formatter = _Snippets()
-        kept = [h for h in results if len({text for _field, text in h.matched_terms()}) >= min_shared]
+        kept = [h for h in results if len({text for _field, text in h.matched_terms()}) >= min_shared
+                and (h.score or 0.0) >= min_score]
         return [self._hit(h) for h in kept[:limit]]
 
     def similar(self, doc_id: str, *, limit: int = 5, types: tuple[str, ...] = (),
@@ -369,8 +370,14 @@ class WhooshBackend:
             exclude: wq.Query = wq.Term("doc_id", doc_id)
             if exclude_challenge is not None:
                 exclude = wq.Or([exclude, wq.Term("challenge_id", exclude_challenge)])
-            q, groups = self._text_query(state, text, own_language=lang)
-            return self._like(state, q, limit=limit, types=types, exclude=exclude, min_shared=2 if groups >= 4 else 1)
+            q, words = self._text_query(state, text, lang, in_index=True)
+            # How well the document matches its own query: a neighbour scoring under 0.4 of it
+            # shares only a word or two in passing (measured on the demo archive: true
+            # neighbours, also across languages, score 0.6-1.7 of it; chance ones 0.3-0.45).
+            itself = state.searcher.search(wq.And([q, wq.Term("doc_id", doc_id)]), limit=1)
+            floor = 0.4 * (itself[0].score or 0.0) if len(itself) else 0.0
+            return self._like(state, q, limit=limit, types=types, exclude=exclude,
+                              min_shared=2 if words >= 4 else 1, min_score=floor)
         except IndexUnavailableError:
             raise
         except _BROKEN as exc:
@@ -381,35 +388,37 @@ class WhooshBackend:
                         types: tuple[str, ...] = ()) -> list[Hit]:
         try:
             state = self._state()
-            q, groups = self._text_query(state, text)
-            return self._like(state, q, limit=limit, types=types, exclude=None, min_shared=2 if groups >= 4 else 1)
+            q, words = self._text_query(state, text, language)
+            return self._like(state, q, limit=limit, types=types, exclude=None, min_shared=2 if words >= 4 else 1)
         except IndexUnavailableError:
             raise
         except _BROKEN as exc:
             self._drop(threading.get_ident())
             raise IndexUnavailableError(repr(exc)) from exc
 
-    def _text_query(self, state: _State, text: str, *, keep: int = 15,
-                    own_language: str | None = None) -> tuple[wq.Query, int]:
-        """More-like-this: the text's most distinctive terms (tf-idf: how often the text uses a
-        word, how few documents of a language do), looked for in the title, summary and body of
-        each language, so a Danish text finds Swedish and Norwegian neighbours where their stems
-        meet ("skolerne" and "skolorna", "eleverne" and "eleverna").
-        Returns the query and the number of distinct terms in it.
+    def _text_query(self, state: _State, text: str, language: str, *, keep: int = 15,
+                    in_index: bool = False) -> tuple[wq.Query, int]:
+        """More-like-this: the text's most distinctive stems (tf-idf: how often the text uses a
+        word, how few documents of a language have it), looked for in the title, summary and body
+        of every language, so a Danish text finds Swedish and Norwegian neighbours where their
+        stems meet ("skolerne" and "skolorna" both give "skol"). The text is analysed in its own
+        language only (another language's stemmer makes noise of it), and words that are a stop
+        word in any of the four ("kan", "ved", "gör") never count. Returns the query and how many
+        distinct stems it looks for.
 
-        `own_language`: the text is a document of the index in this language; its own
-        occurrences are not counted (a word only it has finds nothing else)."""
+        `in_index`: the text is a document of the index, in `language`; its own occurrences are
+        not counted (a word only it has finds nothing else)."""
         import math  # here, not at the top: this method's edits stay within it
+        import re
         from collections import Counter
 
+        from whoosh.lang import stopwords_for_language
+
+        own = language if language in self.analyzers else "en"
+        stop = set().union(*(stopwords_for_language(analysis.SNOWBALL[lang]) for lang in analysis.LANGUAGES))
+        words = [w for w in re.findall(r"\w+", text[:5000]) if w.casefold() not in stop]
+        tokens = Counter(t.text for t in self.analyzers[own](" ".join(words), mode="query") if len(t.text) >= 3)
         searcher = state.searcher
-        # The text's stems in every language's analysis, each then looked for in every language's
-        # fields: Danish "skolerne" gives "skol", which Swedish "skolorna" also gives.
-        tokens: Counter[str] = Counter()
-        for lang in analysis.LANGUAGES:
-            counts = Counter(t.text for t in self.analyzers[lang](text[:5000], mode="query") if len(t.text) >= 3)
-            for token, tf in counts.items():
-                tokens[token] = max(tokens[token], tf)
         scored: dict[tuple[str, str], float] = {}
         for lang in analysis.LANGUAGES:
             # Each language's fields hold only that language's documents: its own count decides.
@@ -417,15 +426,15 @@ class WhooshBackend:
             if not total:
                 continue
             # Too common to tell documents apart (at least 4 documents, so a small archive keeps its words).
-            common = max(3.0, total * 0.2)
+            common = max(3.0, total * 0.1)
             for token, tf in tokens.items():
                 df = max(searcher.doc_frequency(f"{part}_{lang}", token) for part in TEXT_PARTS)
-                if lang == own_language:
+                if in_index and lang == own:
                     df -= 1
                 if df <= 0 or df > common:
                     continue
                 scored[(lang, token)] = (1.0 + math.log(tf)) * math.log(1.0 + total / df)
-        # The `keep` most distinctive words, each in every language where it occurs.
+        # The `keep` most distinctive stems, each in every language where it occurs.
         weight: dict[str, float] = {}
         for (_lang, token), w in scored.items():
             weight[token] = max(weight.get(token, 0.0), w)
