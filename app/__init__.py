@@ -51,6 +51,7 @@ def create_app(config: Mapping[str, Any] | str | None = None) -> Flask:
     from app import (
         accounts,
         admin,
+        api,
         challenges,
         concepts,
         core,
@@ -70,7 +71,7 @@ def create_app(config: Mapping[str, Any] | str | None = None) -> Flask:
     init_i18n(app, babel)
     # Every feature wires itself here, in the order imports flow (STYLE §1): nothing registers a
     # route, helper, command or receiver by being imported.
-    for feature in (core, mail, accounts, organisations, challenges, concepts, judging, search, feeds, pages, admin, demo):
+    for feature in (core, mail, accounts, organisations, challenges, concepts, judging, search, api, feeds, pages, admin, demo):
         feature.init_app(app)
     register_cli(app)
 

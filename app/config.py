@@ -112,6 +112,8 @@ def load_config(env: str | None = None) -> dict[str, Any]:
         "LOGIN_LIMIT_PER_IP": os.environ.get("LOGIN_LIMIT_PER_IP", "100 per 15 minutes"),
         "RESET_LIMIT_PER_ACCOUNT": os.environ.get("RESET_LIMIT_PER_ACCOUNT", "5 per hour"),
         "RESET_LIMIT_PER_IP": os.environ.get("RESET_LIMIT_PER_IP", "30 per hour"),
+        # Open data (the search API, /search as JSON, the search feeds), per address, shared by all.
+        "OPEN_DATA_LIMIT_PER_IP": os.environ.get("OPEN_DATA_LIMIT_PER_IP", "60 per minute"),
         # Number of reverse proxies in front of us; 0 means X-Forwarded-For is ignored (S06, R11).
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
         # Sessions (S11-S14, P06): one cookie, the session; server-side rows make logout final.

@@ -76,3 +76,18 @@ def test_catalog_is_complete(lang: str, extracted: Catalog) -> None:
             problems.append(f"missing from the catalog: {_label(message)}")
     assert not problems, f"{lang}: {len(problems)} problems (run `make translations`, then translate):\n" + \
         "\n".join(problems)
+
+
+def test_a_lazy_message_with_user_data_is_escaped_in_templates(app) -> None:
+    """S28: a lazily translated message whose %(name)s is user data (a display name, a file name)
+    prints as text, never as markup, wherever a template shows it (form errors, refusals)."""
+    from flask import render_template_string
+
+    from app.i18n import _l
+    with app.test_request_context():
+        message = _l("%(name)s joined your team", name='<script>alert(1)</script><b onmouseover="x">')
+        html = render_template_string("<p>{{ m }}</p>", m=message)
+        assert "<script>" not in html
+        assert "<b " not in html
+        assert "&lt;script&gt;" in html
+        assert str(message).startswith("<script>")  # plain text stays plain text (emails, JSON)

@@ -39,6 +39,7 @@ PUBLIC: dict[str, str] = {
     "pages.accessibility": "the accessibility statement must be reachable by everyone (A11)",
     "pages.privacy": "the privacy notice must be readable before signing up (P07)",
     "pages.terms": "the terms must be readable before signing up (P04)",
+    "pages.favicon": "the site's icon",
     "pages.healthz": "monitoring probe; reveals only ok/degraded flags and counts (R13)",
     "pages.set_language": "anyone may choose the language; it changes only their session or own profile",
     "accounts.login": "the way in",
@@ -73,6 +74,11 @@ PUBLIC: dict[str, str] = {
     # Issue 10, D2: the latest winners across the platform (final decisions of public challenges only).
     "judging.winners": "public list of published winners; names only with consent (P08)",
     "search.search": "public archive search; documents.py decides what the index holds (S32)",
+    # Issue 11, item 9: open data, the same public index as the search page.
+    "feeds.search_atom": "Atom feed of a saved search: only what the public index holds (S32)",
+    "api.search": "open-data JSON of the public search, the same results as /search (S32)",
+    "api.search_schema": "the JSON Schema of the search API's answers",
+    "api.not_found": "a JSON 404 for any other address under /api/v1",
     "feeds.challenges_atom": "Atom feed of published challenges; drafts never appear",
     "feeds.organisation_atom": "Atom feed of an approved organisation's published challenges",
     "feeds.tag_atom": "Atom feed of published challenges with a topic",
@@ -272,6 +278,7 @@ PUBLIC_NOT_200: dict[str, int] = {
     "concepts.public_file": 404,
     "concepts.public_cover": 404,
     "feeds.tag_atom": 404,                 # no topic "x"
+    "api.not_found": 404,                  # /api/v1/x is no API address
     "organisations.logo": 404,             # the demo organisation has no logo
 }
 

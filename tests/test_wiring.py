@@ -25,7 +25,7 @@ APP_DIR = Path(__file__).resolve().parents[1] / "app"
 
 def test_every_feature_registers_its_blueprint(app: Flask) -> None:
     assert set(app.blueprints) == {"pages", "accounts", "organisations", "admin", "mail", "challenges",
-                                   "concepts", "judging", "feeds", "search"}
+                                   "concepts", "judging", "feeds", "search", "api"}
 
 
 def _receivers(signal: Any) -> list[Any]:
@@ -93,7 +93,7 @@ def test_template_helpers_every_page_needs_are_registered(app: Flask) -> None:
 
 def test_every_command_is_registered(app: Flask) -> None:
     commands = set(app.cli.list_commands(click.Context(app.cli)))
-    assert {"serve", "users", "outbox", "challenges", "files", "demo"} <= commands
+    assert {"serve", "users", "outbox", "challenges", "archive", "files", "demo"} <= commands
 
 
 def test_no_module_is_imported_for_its_side_effects() -> None:

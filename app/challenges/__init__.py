@@ -22,5 +22,6 @@ def init_app(app: Flask) -> None:
     templating.init_app(app)
     organisation_signals.page_requested.connect(templating.organisation_page_context)
     cli.register(app)
+    cli.register_archive(app)
     if not event.contains(Session, "before_flush", tell_followers):
         event.listen(Session, "before_flush", tell_followers)

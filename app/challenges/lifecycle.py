@@ -1,7 +1,8 @@
 """The challenge lifecycle as an explicit state machine: the one module that changes `state`.
 
 draft -> scheduled (published, not yet open) -> open -> closed (deadline passed) -> judging
--> results -> archived; cancel from any state before results, with a reason.
+-> results -> archived; cancel from any state before results, with a reason. A challenge imported
+into the archive takes one recorded step, draft -> archived (`record_import`).
 
 Time-driven steps (scheduled -> open at `opens_at`, open -> closed at `deadline_at`) are computed
 on read from the clock by `effective_state`, so correctness never waits for a cron job; the
@@ -135,6 +136,18 @@ def transition(challenge: Challenge, to: ChallengeState, *, actor: Any, now: dat
     if (current, to) in TIME_DRIVEN:
         raise DomainError(_l("This step happens by itself at the time set in the timeline."))
     _record(challenge, to, actor=actor, now=now, reason=reason.strip() if reason else None)
+
+
+def record_import(challenge: Challenge, *, actor: Any | None, now: datetime) -> None:
+    """Record an imported challenge's one step, draft -> archived (services/archive.py). Raises DomainError.
+
+    An earlier challenge brought into the archive ran somewhere else: it was never scheduled, open
+    or judged here, so it does not walk the table above. This is the only way into `archived`
+    besides the table, and only for a new, flushed challenge marked imported.
+    """
+    if challenge.imported_at is None or ChallengeState(challenge.state) is not S.DRAFT:
+        raise DomainError(_l("Only a new imported challenge can go straight into the archive."))
+    _record(challenge, S.ARCHIVED, actor=actor, now=now, reason=None)
 
 
 def record_due_transitions(*, now: datetime) -> int:

@@ -51,6 +51,7 @@ CHALLENGE_STATE_LABELS = {
 }
 
 CURRENCIES = ("DKK", "NOK", "SEK", "EUR")
+SOURCE_URL_MAX = 500
 CHALLENGE_LANGUAGES = ("en", "da", "nb", "sv")
 
 
@@ -234,6 +235,11 @@ class Challenge(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # An earlier challenge brought into the archive (services/archive.py): it never ran here, so it
+    # has no rubric, concepts or jury; the original page and the winners' titles come with it.
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    source_url: Mapped[str | None] = mapped_column(String(SOURCE_URL_MAX))
+    imported_winners: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     organisation: Mapped[Organisation] = relationship()
     criteria: Mapped[list[Criterion]] = relationship(back_populates="challenge", cascade="all, delete-orphan",
@@ -246,6 +252,10 @@ class Challenge(db.Model):
     @property
     def sdg_numbers(self) -> list[int]:
         return [s.goal for s in self.sdgs]
+
+    @property
+    def is_imported(self) -> bool:
+        return self.imported_at is not None
 
     @property
     def is_published(self) -> bool:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.challenges.models import Challenge, ChallengeState
-from app.organisations.permissions import AnyUser, _is_admin, is_member
+from app.organisations.permissions import AnyUser, _is_admin, is_member, is_owner
 
 
 def is_staff_of_challenge(user: AnyUser, challenge: Challenge) -> bool:
@@ -32,3 +32,9 @@ def can_create_challenge(user: AnyUser, organisation: object) -> bool:
 def can_ask_question(user: AnyUser, challenge: Challenge) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False)
                 and getattr(user, "is_verified", False))
+
+
+def can_import_archive(user: AnyUser, organisation: object) -> bool:
+    """Owners of an approved organisation, and platform admins, bring its earlier challenges into the archive."""
+    return bool(getattr(organisation, "is_approved", False)) and (
+        is_owner(user, organisation) or _is_admin(user))  # type: ignore[arg-type]

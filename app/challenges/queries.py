@@ -290,3 +290,10 @@ def concept_counts(challenge_ids: Any) -> dict[int, tuple[int, int]]:
                                                                    challenge_ids=challenge_ids):
         counts.update(answer)
     return counts
+
+
+def imported_challenges(organisation: Organisation, *, limit: int = 200) -> list[Challenge]:
+    """The organisation's challenges brought in by an archive import, the latest opening first."""
+    stmt = (select(Challenge).where(Challenge.organisation_id == organisation.id, Challenge.imported_at.is_not(None))
+            .order_by(Challenge.opens_at.desc(), Challenge.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))

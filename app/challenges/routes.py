@@ -8,11 +8,15 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.challenges.views import attachments, dashboard, editor, manage, public, qa
+from app.challenges.views import archive, attachments, dashboard, editor, manage, public, qa
 
 bp = Blueprint("challenges", __name__)
 
 RULES: list[tuple[str, Any, dict[str, Any]]] = [
+    # views/archive.py
+    ("/organisations/<slug>/archive", archive.archive_page, {"methods": ["GET"]}),
+    ("/organisations/<slug>/archive/check", archive.archive_check, {"methods": ["POST"]}),
+    ("/organisations/<slug>/archive/import", archive.archive_import, {"methods": ["POST"]}),
     # views/attachments.py
     ("/challenges/<slug>/attachments", attachments.attachments, {}),
     ("/challenges/<slug>/attachments", attachments.upload_attachment, {"methods": ["POST"]}),
@@ -53,3 +57,4 @@ for _rule, _view, _options in RULES:
 # Before CSRF reads the body: an upload far over its limit stops at the app's 413 page (S34).
 bp.url_value_preprocessor(attachments.limit_upload_size)
 bp.url_value_preprocessor(editor.limit_editor_uploads)
+bp.url_value_preprocessor(archive.limit_archive_upload)

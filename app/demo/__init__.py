@@ -4,7 +4,7 @@ Every demo account is verified, has accepted the current terms, is marked `is_de
 production app refuses to start while any exist, S10) and shares one printed password.
 
 Demo content lives here, one module per feature (accounts, organisations, challenges, concepts,
-judging),
+judging, and the archive of earlier challenges),
 never inside a feature. The loader runs their sections in order inside one transaction; a later
 feature adds a module with a function `(ctx: DemoContext) -> None` and lists it in `_sections`
 (for example challenges that use `ctx.orgs["fjordvik"]` and `ctx.users["ingrid"]`). Sections
@@ -45,10 +45,10 @@ class DemoContext:
 
 def _sections() -> list[Callable[[DemoContext], None]]:
     """The sections, in order; later ones use what earlier ones put in the context."""
-    from app.demo import accounts, challenges, concepts, judging, organisations
+    from app.demo import accounts, archive, challenges, concepts, judging, organisations
 
     return [accounts.load_users, organisations.load_organisations, challenges.load_challenges,
-            concepts.load_concepts, judging.load_judging]
+            concepts.load_concepts, judging.load_judging, archive.load_archive]
 
 
 def load_demo(*, password: str = DEMO_PASSWORD) -> DemoContext:

@@ -1,5 +1,6 @@
 """Atom feeds and iCalendar files, read from the features. Anonymous and public by design: they
-contain only public challenges (never a draft), whoever asks."""
+contain only public challenges (never a draft), whoever asks, and the search feed only what the
+public index holds (search/documents.py decides that)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,14 +8,21 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from app.challenges import queries
 from app.challenges.models import Challenge
 from app.core.timeutil import clock
+from app.core.web import ERROR_TEXTS, render_error
 from app.db import db
+from app.extensions import limiter
 from app.i18n import _
+from app.search import serialise
+from app.search.forms import read_params
+from app.search.queries import run_search
 
 from . import builders
+from . import search as search_feed
 
 bp = Blueprint("feeds", __name__)
 
@@ -111,3 +119,42 @@ def challenge_ics(slug: str) -> Response:
     response.headers["Content-Disposition"] = f'inline; filename="{challenge.slug}.ics"'
     return response
 
+
+def _text(body: str, status: int) -> Response:
+    return Response(body + "\n", status, content_type="text/plain; charset=utf-8")
+
+
+def _search_breach(limit: Any) -> Response:
+    response = _text(str(ERROR_TEXTS[429][1]), 429)
+    response.headers["Retry-After"] = str(serialise.retry_after(limit))
+    return response
+
+
+# Open data like the search API: the same per-address limit, shared with it (search/serialise.py).
+@limiter.shared_limit(serialise.open_data_limit, scope="open-data", on_breach=_search_breach)
+def search_atom() -> Response:
+    # A saved search is its words and filters: always the newest first, always the first page.
+    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in ("sort", "page", "format")])
+    params = read_params(args)
+    params.sort = "date"
+    if params.errors:
+        return _text("\n".join(str(m) for m in params.errors.values()), 400)
+    self_url = builders.absolute("feeds.search_atom", **params.args(sort="relevance").to_dict(flat=False))
+    page_url = builders.absolute("search.search", **params.args().to_dict(flat=False))
+    page = run_search(params, per_page=search_feed.FEED_SIZE)
+    if page.syntax_error:
+        return _text(str(page.syntax_error), 400)
+    if wants_subscribe_page(ATOM):
+        return subscribe_page(kind="atom", title=search_feed.feed_title(page), feed_url=self_url, page_url=page_url)
+    body = search_feed.build_feed(page, self_url=self_url, page_url=page_url, language=str(get_locale() or "en"),
+                                   now=clock.now())
+    return _respond(body, ATOM)
+
+
+# A limited feed keeps its own type (Flask-Limiter's on_breach), not the HTML error page.
+def _too_many(exc: Any) -> Any:
+    return exc.response if getattr(exc, "response", None) is not None else render_error(429)
+
+
+bp.add_url_rule("/search/feed.atom", view_func=search_atom, methods=["GET"])
+bp.register_error_handler(429, _too_many)

@@ -51,6 +51,12 @@ def set_language() -> Any:
     return redirect(safe_next(request.form.get("next"), "/"))
 
 
+@bp.route("/favicon.ico")
+def favicon() -> Any:
+    """Browsers ask for /favicon.ico whatever the page says; the icon lives with the static files."""
+    return current_app.send_static_file("icons/favicon.ico")
+
+
 @bp.route("/accessibility")
 def accessibility() -> str:
     return render_template("pages/accessibility.html", prepared_on=STATEMENT_PREPARED_ON,

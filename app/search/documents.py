@@ -78,18 +78,22 @@ def challenge_document(challenge: Challenge) -> SearchDocument | None:
     """The public document of a challenge, or None when the public may not see it."""
     if not is_public(challenge):
         return None
-    when = challenge.deadline_at or challenge.published_at or challenge.created_at
+    # "Newest first" is by publication; the year is the one the challenge ran to (its deadline).
+    when = challenge.published_at or challenge.created_at
+    year = (challenge.deadline_at or when).year
     return SearchDocument(
         doc_id=doc_id(CHALLENGE, challenge.id), type=CHALLENGE, object_id=challenge.id,
         language=_language(challenge.language), title=challenge.title, summary=challenge.summary or "",
-        body=" ".join(filter(None, (plain_text(challenge.problem_md), plain_text(challenge.background_md)))),
+        # An imported challenge's winners are titles only (the concepts are not in the archive).
+        body=" ".join(filter(None, (plain_text(challenge.problem_md), plain_text(challenge.background_md),
+                                    *(challenge.imported_winners or ())))),
         url=_path("challenges.detail", slug=challenge.slug),
         organisation=challenge.organisation.slug, organisation_name=challenge.organisation.name,
-        country=str(challenge.organisation.country), year=when.year, date=when,
+        country=str(challenge.organisation.country), year=year, date=when,
         state=str(challenge.state), challenge_id=challenge.id, challenge_title=challenge.title,
         tags=tuple(t.slug for t in challenge.tags), tag_names=tuple(t.name for t in challenge.tags),
         sdgs=tuple(s.goal for s in challenge.sdgs), prize_minor=challenge.prize_minor or 0,
-        currency=challenge.currency or "", imported=getattr(challenge, "imported_at", None) is not None,
+        currency=challenge.currency or "", imported=challenge.imported_at is not None,
     )
 
 

@@ -15,3 +15,6 @@ RULES: list[tuple[str, Any, dict[str, Any]]] = [
 
 for _rule, _view, _options in RULES:
     bp.add_url_rule(_rule, view_func=_view, **_options)
+
+# A limited JSON answer (Flask-Limiter's on_breach) keeps its own type, not the HTML page.
+bp.register_error_handler(429, views.too_many_requests)

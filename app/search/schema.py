@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from whoosh.analysis import Analyzer, LowercaseFilter, RegexTokenizer
+from whoosh.analysis import Analyzer, RegexTokenizer
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from app.search import analysis
@@ -24,8 +24,9 @@ def text_fields() -> list[str]:
 
 
 def spelling_analyzer() -> Analyzer:
-    """Whole words, folded, unstemmed: what "did you mean" proposes from."""
-    return RegexTokenizer() | LowercaseFilter() | analysis.FoldFilter()
+    """Whole words, lower-cased with the Nordic letters kept, unstemmed: what "did you mean"
+    proposes from, so a suggestion reads "välfärdsteknik", not a folded "vaelfaerdsteknik"."""
+    return RegexTokenizer() | analysis.NordicLowercaseFilter()
 
 
 def build_schema(make_analyzer: Callable[[str], Analyzer] | None = None) -> Schema:

@@ -198,3 +198,18 @@ def test_healthz_is_503_when_the_database_fails(app_config, tmp_path) -> None:
     finally:
         with broken.app_context():
             db.engine.dispose()
+
+
+def test_the_site_has_a_favicon_and_an_app_icon(client) -> None:
+    """Issue 12, item 6."""
+    html = client.get("/").get_data(as_text=True)
+    assert 'rel="icon"' in html
+    assert 'rel="apple-touch-icon"' in html
+    assert 'rel="manifest"' in html
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200
+        assert icon.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+    for src in ("/static/icons/site.webmanifest", "/static/icons/icon-192.png", "/static/icons/icon-512.png",
+                "/static/icons/apple-touch-icon.png", "/static/icons/favicon.svg"):
+        with client.get(src) as response:
+            assert response.status_code == 200, src

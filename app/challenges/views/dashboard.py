@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from app.challenges import lifecycle, queries
 from app.challenges.models import ChallengeState
-from app.challenges.permissions import can_create_challenge, can_edit_challenge
+from app.challenges.permissions import can_create_challenge, can_edit_challenge, can_import_archive
 from app.challenges.views.manage import labels_context
 from app.core.timeutil import clock
 from app.organisations import queries as organisation_queries
@@ -33,5 +33,6 @@ def dashboard(slug: str) -> Any:
         questions=data.questions, concepts=queries.concept_counts(data.challenge_ids), org_followers=data.org_followers,
         staff=staff,
         can_edit=lambda c: can_edit_challenge(current_user, c),
-        can_create=can_create_challenge(current_user, organisation), total=len(data.challenges), **labels_context())
+        can_create=can_create_challenge(current_user, organisation),
+        can_import=can_import_archive(current_user, organisation), total=len(data.challenges), **labels_context())
 

@@ -119,8 +119,10 @@ def _commit_follow() -> None:
 @verified_required
 def follow(slug: str) -> Any:
     challenge = visible_challenge(slug)
-    if not queries.is_public(challenge):
-        abort(404)  # nobody follows a draft: there is nothing to be told yet
+    if not queries.is_public(challenge) or challenge.is_imported:
+        # Nobody follows a draft (there is nothing to be told yet) or a challenge imported into the
+        # archive (it ended elsewhere, before it came here: there is nothing more to be told).
+        abort(404)
     follows.follow(user=current_user, challenge=challenge)
     _commit_follow()
     flash(_("You follow this challenge. We will email you about changes, answers and results."), "success")

@@ -196,13 +196,23 @@ class WhooshBackend:
         if term.phrase:
             known = True
         if not known and fuzzy and not term.phrase:
-            # A typo: accept one edit (never in the first letter) in terms of four letters or more.
+            # A typo: accept one edit (never in the first letter) in stems of four letters or more,
             for lang, toks in per_lang.items():
                 for part in TEXT_PARTS:
                     field = f"{part}_{lang}"
                     for t in toks:
                         if len(t) >= 4:
                             subs.append(wq.FuzzyTerm(field, t, maxdist=1, prefixlength=1))
+            # and correct the word as typed against the archive's own words (one edit, two from
+            # eight letters), analysed like a typed word: a typo that changes the stem
+            # ("klimatilpasnig" stems three edits away from klimatilpasning) is found this way.
+            corrector = state.searcher.corrector("words")
+            for word in term.words:
+                typed = analysis.lower(word)
+                for fixed in corrector.suggest(typed, limit=1, maxdist=1 if len(typed) < 8 else 2, prefix=1):
+                    sub, _ = self._term_query(state, Term((fixed,)), fuzzy=False)
+                    if sub is not None:
+                        subs.append(sub)
         return (wq.Or(subs) if subs else wq.NullQuery), known
 
     def _build(self, state: _State, parsed: ParsedQuery, *, fuzzy: bool = True) -> tuple[wq.Query, list[str]]:
@@ -326,8 +336,8 @@ class WhooshBackend:
                 words = []
                 for w in term.words:
                     if w in unknown:
-                        found = corrector.suggest(analysis.fold(w), limit=1, maxdist=2, prefix=1)
-                        if found and found[0] != analysis.fold(w):
+                        found = corrector.suggest(analysis.lower(w), limit=1, maxdist=2, prefix=1)
+                        if found and found[0] != analysis.lower(w):
                             words.append(found[0])
                             changed = True
                             continue
