@@ -421,11 +421,9 @@ class WhooshBackend:
         import re
         from collections import Counter
 
-        from whoosh.lang import stopwords_for_language
-
         own = language if language in self.analyzers else "en"
-        stop = set().union(*(stopwords_for_language(analysis.SNOWBALL[lang]) for lang in analysis.LANGUAGES))
-        words = [w for w in re.findall(r"\w+", text[:5000]) if w.casefold() not in stop]
+        stop = frozenset().union(*(analysis.stop_words(lang) for lang in analysis.LANGUAGES))
+        words = [w for w in re.findall(r"\w+", text[:5000]) if analysis.fold(w) not in stop]
         tokens = Counter(t.text for t in self.analyzers[own](" ".join(words), mode="query") if len(t.text) >= 3)
         searcher = state.searcher
         scored: dict[tuple[str, str], float] = {}
