@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     indexing.backend_for(app)  # an unknown SEARCH_BACKEND fails at start, not on the first search
+    indexing.entries_backend_for(app)  # the jury's entries index, of the same kind (item 6)
     hooks.listen()
     cli.register(app)
     page_signals.health_requested.connect(indexing.health)
