@@ -32,7 +32,7 @@ from app.concepts.models import Concept
 from app.db import db
 from app.search import indexing
 from app.search.backends import Hit, IndexUnavailableError, SearchBackend
-from app.search.documents import CHALLENGE, CONCEPT, doc_id
+from app.search.documents import CHALLENGE, CONCEPT, DOC_TYPES, doc_id
 from app.search.models import IndexChange
 
 log = logging.getLogger("concept_arena.search")
@@ -144,5 +144,5 @@ def prior_art(concept: Concept, *, text: str, language: str, limit: int = 6, **_
     own = {doc_id(CONCEPT, concept.id), doc_id(CHALLENGE, concept.challenge_id)}
     digest = hashlib.sha256(f"{language}\x00{text}".encode()).hexdigest()
     return _answer("prior art", (digest, tuple(sorted(own)), limit),
-                   lambda b: [h for h in b.similar_to_text(text, language, limit=limit + len(own))
+                   lambda b: [h for h in b.similar_to_text(text, language, limit=limit + len(own), types=DOC_TYPES)
                               if h.doc_id not in own][:limit])
