@@ -582,59 +582,111 @@ class WhooshBackend:
         return " ".join(parts) if changed else None
 
     def _like(self, state: _State, q: wq.Query, *, limit: int, types: tuple[str, ...],
-              exclude: wq.Query | None) -> list[Hit]:
-        docset = None
-        if types:
-            docset = set(state.searcher.docs_for_query(wq.Or([wq.Term("type", t) for t in types])))
-            if not docset:
-                return []
+              exclude: wq.Query | None, min_shared: int = 1, min_score: float = 0.0) -> list[Hit]:
+        # The type filter's document set is cached per searcher (as the search page's filters are).
+        docset = self._filter(state, SearchRequest(filters={"type": tuple(types)})) if types else None
+        if docset is not None and not docset:
+            return []
         if exclude is not None:
             q = wq.AndNot(q, exclude)
-        results = state.searcher.search(q, limit=limit, filter=docset, terms=True)
+        # Fetch a few more than asked: hits that share fewer than `min_shared` distinctive words
+        # with the text are dropped (one common word in common is not "similar").
+        results = state.searcher.search(q, limit=limit * 3 if min_shared > 1 else limit, filter=docset, terms=True)
         results.formatter = _Snippets()
-        return [self._hit(h) for h in results]
+        kept = [h for h in results if len({text for _field, text in h.matched_terms()}) >= min_shared
+                and (h.score or 0.0) >= min_score]
+        return [self._hit(h) for h in kept[:limit]]
 
     def similar(self, doc_id: str, *, limit: int = 5, types: tuple[str, ...] = (),
                 exclude_challenge: int | None = None) -> list[Hit]:
-        state = self._state()
-        docnum = state.searcher.document_number(doc_id=doc_id)
-        if docnum is None:
-            return []
-        stored = state.searcher.stored_fields(docnum)
-        lang = stored.get("language") or "en"
-        text = " ".join(filter(None, (stored.get(f"title_{lang}"), stored.get(f"summary_{lang}"))))
-        exclude: wq.Query = wq.Term("doc_id", doc_id)
-        if exclude_challenge is not None:
-            exclude = wq.Or([exclude, wq.Term("challenge_id", exclude_challenge)])
-        return self._like(state, self._text_query(state, text), limit=limit, types=types, exclude=exclude)
+        try:
+            state = self._state()
+            docnum = state.searcher.document_number(doc_id=doc_id)
+            if docnum is None:
+                return []
+            stored = state.searcher.stored_fields(docnum)
+            lang = stored.get("language") or "en"
+            title = stored.get(f"title_{lang}") or ""
+            # The title twice: it says best what a document is about (the body is not stored).
+            text = " ".join(filter(None, (title, title, stored.get(f"summary_{lang}"),
+                                          " ".join(stored.get("tag_names") or ()))))
+            exclude: wq.Query = wq.Term("doc_id", doc_id)
+            if exclude_challenge is not None:
+                exclude = wq.Or([exclude, wq.Term("challenge_id", exclude_challenge)])
+            q, words = self._text_query(state, text, lang, in_index=True)
+            # How well the document matches its own query: a neighbour scoring under 0.4 of it
+            # shares only a word or two in passing (measured on the demo archive: true
+            # neighbours, also across languages, score 0.6-1.7 of it; chance ones 0.3-0.45).
+            itself = state.searcher.search(wq.And([q, wq.Term("doc_id", doc_id)]), limit=1)
+            floor = 0.4 * (itself[0].score or 0.0) if len(itself) else 0.0
+            return self._like(state, q, limit=limit, types=types, exclude=exclude,
+                              min_shared=2 if words >= 4 else 1, min_score=floor)
+        except IndexUnavailableError:
+            raise
+        except _BROKEN as exc:
+            self._drop(threading.get_ident())
+            raise IndexUnavailableError(repr(exc)) from exc
 
     def similar_to_text(self, text: str, language: str, *, limit: int = 5,
                         types: tuple[str, ...] = ()) -> list[Hit]:
-        state = self._state()
-        return self._like(state, self._text_query(state, text), limit=limit, types=types, exclude=None)
+        try:
+            state = self._state()
+            q, words = self._text_query(state, text, language)
+            return self._like(state, q, limit=limit, types=types, exclude=None, min_shared=2 if words >= 4 else 1)
+        except IndexUnavailableError:
+            raise
+        except _BROKEN as exc:
+            self._drop(threading.get_ident())
+            raise IndexUnavailableError(repr(exc)) from exc
 
-    def _text_query(self, state: _State, text: str, *, keep: int = 25) -> wq.Query:
-        """More-like-this: the text's most distinctive terms (by inverse document frequency), each
-        looked for in every language's fields, so a Danish text finds Swedish neighbours where
-        their stems meet."""
-        reader = state.searcher.reader()
-        total = max(1, reader.doc_count())
-        scored: dict[str, float] = {}
+    def _text_query(self, state: _State, text: str, language: str, *, keep: int = 15,
+                    in_index: bool = False) -> tuple[wq.Query, int]:
+        """More-like-this: the text's most distinctive stems (tf-idf: how often the text uses a
+        word, how few documents of a language have it), looked for in the title, summary and body
+        of every language, so a Danish text finds Swedish and Norwegian neighbours where their
+        stems meet ("skolerne" and "skolorna" both give "skol"). The text is analysed in its own
+        language only (another language's stemmer makes noise of it), and words that are a stop
+        word in any of the four ("kan", "ved", "gör") never count. Returns the query and how many
+        distinct stems it looks for.
+
+        `in_index`: the text is a document of the index, in `language`; its own occurrences are
+        not counted (a word only it has finds nothing else)."""
+        import math  # here, not at the top: this method's edits stay within it
+        import re
+        from collections import Counter
+
+        own = language if language in self.analyzers else "en"
+        stop = frozenset().union(*(analysis.stop_words(lang) for lang in analysis.LANGUAGES))
+        words = [w for w in re.findall(r"\w+", text[:5000]) if analysis.fold(w) not in stop]
+        tokens = Counter(t.text for t in self.analyzers[own](" ".join(words), mode="query") if len(t.text) >= 3)
+        searcher = state.searcher
+        scored: dict[tuple[str, str], float] = {}
         for lang in analysis.LANGUAGES:
-            for token in self._tokens(lang, text[:5000]):
-                if len(token) < 3:
+            # Each language's fields hold only that language's documents: its own count decides.
+            total = searcher.doc_frequency("language", lang)
+            if not total:
+                continue
+            # Too common to tell documents apart (at least 4 documents, so a small archive keeps its words).
+            common = max(3.0, total * 0.1)
+            for token, tf in tokens.items():
+                df = max(searcher.doc_frequency(f"{part}_{lang}", token) for part in TEXT_PARTS)
+                if in_index and lang == own:
+                    df -= 1
+                if df <= 0 or df > common:
                     continue
-                df = max(state.searcher.doc_frequency(f"body_{lang}", token),
-                         state.searcher.doc_frequency(f"summary_{lang}", token),
-                         state.searcher.doc_frequency(f"title_{lang}", token))
-                if df == 0 or df > total * 0.3:
-                    continue
-                key = f"{lang}\x00{token}"
-                scored[key] = max(scored.get(key, 0.0), 1.0 / df)
-        best = sorted(scored.items(), key=lambda kv: -kv[1])[:keep]
-        subs = [wq.Term(f"{part}_{key.split(chr(0))[0]}", key.split(chr(0))[1]) for key, _ in best
+                scored[(lang, token)] = (1.0 + math.log(tf)) * math.log(1.0 + total / df)
+        # The `keep` most distinctive stems, each in every language where it occurs.
+        weight: dict[str, float] = {}
+        for (_lang, token), w in scored.items():
+            weight[token] = max(weight.get(token, 0.0), w)
+        chosen = set(sorted(weight, key=lambda t: (-weight[t], t))[:keep])
+        subs = [wq.Term(f"{part}_{lang}", token) for (lang, token) in sorted(scored) if token in chosen
                 for part in TEXT_PARTS]
-        return wq.Or(subs) if subs else wq.NullQuery
+        if not subs:
+            return wq.NullQuery, 0
+        # One flat disjunction: nesting an Or per word, or a coordination bonus (scale), made the
+        # search two to four times slower in Whoosh (measured; bench/search_related.py).
+        return wq.Or(subs), len(chosen)
 
     # ------------------------------------------------------------------ writing
     @contextmanager
