@@ -147,7 +147,7 @@ def test_actions_in_danish(client, login, world, make_user) -> None:
     assert '<html lang="da"' in html
     rows = _table(html)
     assert "Organisation godkendt" in rows
-    assert "Konkurrence åbnet" in rows
+    assert "Udfordring åbnet" in rows
     assert "Konto suspenderet" in rows
     assert "Platformen" in rows
     assert "mystery.thing" in rows  # unknown codes stay as they are in every language

@@ -584,9 +584,10 @@ class WhooshBackend:
     def _like(self, state: _State, q: wq.Query, *, limit: int, types: tuple[str, ...],
               exclude: wq.Query | None, min_shared: int = 1, min_score: float = 0.0) -> list[Hit]:
         # The type filter's document set is cached per searcher (as the search page's filters are).
-        docset = self._filter(state, SearchRequest(filters={"type": tuple(types)})) if types else None
-        if docset is not None and not docset:
+        mask = self._filter(state, SearchRequest(filters={"type": tuple(types)})) if types else None
+        if mask is not None and not mask:
             return []
+        docset = _Allowed(mask, state.size) if mask is not None else None
         if exclude is not None:
             q = wq.AndNot(q, exclude)
         # Fetch a few more than asked: hits that share fewer than `min_shared` distinctive words
