@@ -64,6 +64,15 @@ def test_the_organisation_page_shows_its_challenges_through_a_receiver(app: Flas
     assert organisation_page_context in _receivers(organisation_signals.page_requested)
 
 
+def test_related_and_similar_lists_are_answered_by_search(app: Flask) -> None:
+    from app.concepts import signals as concept_signals
+    from app.search import related
+
+    assert related.related_challenges in _receivers(signals.related_requested)
+    assert related.similar_concepts in _receivers(concept_signals.similar_requested)
+    assert related.prior_art in _receivers(concept_signals.prior_art_requested)
+
+
 def test_the_followers_notices_listen_to_every_session(app: Flask) -> None:
     assert event.contains(Session, "before_flush", tell_followers)
 

@@ -192,7 +192,7 @@ def country_choices(locale: str | None = None) -> list[SelectChoice]:
 
 
 def participant_kind_choices(current: str | None = None) -> list[SelectChoice]:
-    """The kinds a participant may pick, plus "organisation staff" for whoever already has it."""
+    """The kinds a person may pick: the same as at sign-up."""
     return [SelectChoice(k.value, label) for k, label in PARTICIPANT_KIND_LABELS.items()
             if k in CHOOSABLE_KINDS or current == k.value]
 

@@ -320,9 +320,9 @@ MAX_LINKS = 3
 # In CLDR's territory list but not countries of ISO 3166-1 (groupings, reserved and private-use codes).
 # XK (Kosovo) stays: user-assigned, but used by the EU and CLDR for the people who live there.
 _NOT_COUNTRIES = frozenset({"AC", "CP", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"})
-# Kinds a participant may pick. Organisation staff grants nothing (organisers are known by their
-# membership) and is only kept by whoever already has it.
-CHOOSABLE_KINDS = frozenset(ParticipantKind) - {ParticipantKind.ORGANISATION_STAFF}
+# Kinds a person may pick, at sign-up and in the profile alike (issue 12). Organisation staff grants
+# nothing (organisers are known by their membership); it only keeps its holder out of entering.
+CHOOSABLE_KINDS = frozenset(ParticipantKind)
 
 
 def country_names(locale: str = "en") -> dict[str, str]:

@@ -16,7 +16,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -40,7 +40,6 @@ from .forms import (
     ResetPasswordForm,
     SignupForm,
 )
-from .models import PARTICIPANT_KIND_LABELS
 from .tokens import TokenError
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -295,11 +294,11 @@ def profile():  # type: ignore[no-untyped-def]
             place_error(form, exc, "display_name")
         else:
             db.session.commit()
-            flash(_("Your profile has been saved."), "success")
+            # In the language just chosen: the next page is shown in it too (issue 12).
+            with force_locale(form.locale.data):
+                flash(_("Your profile has been saved."), "success")
             return redirect(url_for(".profile"))
-    country = services.country_names(str(get_locale() or "en")).get(user.country or "")
-    return _show("accounts/profile.html", form, country_name=country,
-                 kind_label=PARTICIPANT_KIND_LABELS.get(user.participant_kind))
+    return _show("accounts/profile.html", form)
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -1,20 +1,24 @@
 """Platform admin: review organisation applications, find and manage users, read the audit log."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_timezone
 from flask_login import current_user
 
 from app.accounts.decorators import admin_required
 from app.accounts.models import User
+from app.challenges.models import CHALLENGE_STATE_LABELS, ChallengeState
 from app.core.audit import AuditEvent
 from app.core.pagination import page_args, paginate
 from app.core.timeutil import clock
 from app.db import db
 from app.errors import DomainError
-from app.i18n import _
+from app.i18n import _, _n
 from app.organisations import services as org_services
 from app.organisations.models import (
     COUNTRY_LABELS,
@@ -25,7 +29,15 @@ from app.organisations.models import (
 )
 
 from . import queries, services
-from .forms import ActionForm, RejectForm
+from .forms import ActionForm, AuditFilterForm, RejectForm
+from .labels import (
+    ACTION_LABELS,
+    OBJECT_TYPE_LABELS,
+    action_label,
+    detail_label,
+    object_type_label,
+    reference_kind,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -44,15 +56,20 @@ def _labels() -> dict[str, Any]:
     return {"KIND_LABELS": ORGANISATION_KIND_LABELS, "COUNTRY_LABELS": COUNTRY_LABELS,
             "STATUS_LABELS": ORGANISATION_STATUS_LABELS, "ROLE_LABELS": ROLE_LABELS,
             # The outbox page belongs to the mail feature, below this one.
-            "outbox_endpoint": "mail.outbox_admin"}
+            "outbox_endpoint": "mail.outbox_admin",
+            "action_label": action_label, "object_type_label": object_type_label, "detail_label": detail_label,
+            "reference_kind": reference_kind}
 
 
 @bp.route("/")
 @admin_required
 def index() -> Any:
-    data = queries.overview()
-    return render_template("admin/index.html", users=data.users, organisations=data.organisations,
-                           pending=data.pending)
+    # "This month" is the viewer's month, as every time on the page is in the viewer's zone.
+    now = clock.now().astimezone(get_timezone())
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    data = queries.overview(month_start=month_start.astimezone(UTC))
+    return render_template("admin/index.html", data=data, month=month_start,
+                           challenge_states=list(ChallengeState), state_labels=CHALLENGE_STATE_LABELS)
 
 
 # ---------------------------------------------------------------- organisation applications
@@ -186,16 +203,57 @@ def revoke_admin(user_id: int) -> Any:
 
 
 # ---------------------------------------------------------------- audit log
+AUDIT_PER_PAGE = 50
+_PAGE_RE = re.compile(r"^[0-9]{1,6}$")
+
+
+def _day_start(day: date) -> datetime:
+    """The first moment of `day` in the viewer's time zone, in UTC (the log's dates are the viewer's)."""
+    return datetime.combine(day, time.min, tzinfo=get_timezone()).astimezone(UTC)
+
+
+def _audit_filters(form: AuditFilterForm) -> queries.AuditFilters:
+    return queries.AuditFilters(
+        actor_id=form.actor_user.id if form.actor_user is not None else None,
+        action=form.action.data or None, object_type=form.object_type.data or None,
+        object_id=form.object_id.data,
+        since=_day_start(form.date_from.data) if form.date_from.data else None,
+        before=_day_start(form.date_to.data + timedelta(days=1)) if form.date_to.data else None)
+
+
+def _choices(present: list[str], requested: str, labels: dict[str, Any],
+             label: Callable[[str], str]) -> list[tuple[str, str]]:
+    """Filter choices: the codes in the log, plus a known code asked for by URL (its list is just empty)."""
+    codes = set(present) | ({requested} if requested in labels else set())
+    return sorted(((code, label(code)) for code in codes), key=lambda choice: choice[1].casefold())
+
+
 @bp.route("/audit")
 @admin_required
 def audit() -> Any:
-    actions, object_types = queries.audit_values(AuditEvent.action), queries.audit_values(AuditEvent.object_type)
-    action = request.args.get("action", "")
-    object_type = request.args.get("object_type", "")
-    # Filters come from the values in the log itself: anything else is a bad request (S31).
-    if (action and action not in actions) or (object_type and object_type not in object_types):
-        abort(400)
-    pagination = paginate(queries.audit_events(action=action, object_type=object_type), per_page=50)
-    return render_template("admin/audit.html", pagination=pagination, actions=actions,
-                           object_types=object_types, action=action, object_type=object_type,
-                           page_args=page_args())
+    form = AuditFilterForm(
+        formdata=request.args,
+        actions=_choices(queries.audit_values(AuditEvent.action), request.args.get("action", ""),
+                         ACTION_LABELS, action_label),
+        object_types=_choices(queries.audit_values(AuditEvent.object_type), request.args.get("object_type", ""),
+                              OBJECT_TYPE_LABELS, object_type_label))
+    context: dict[str, Any] = {"form": form, "pagination": None, "names": {}, "page_args": page_args(),
+                               "page_error": None}
+    raw_page = request.args.get("page", "")
+    # Filters come from allowlists or must name a real account (S31): anything else is a 400 with
+    # the message at its field and everything else the admin typed kept.
+    if not form.validate():
+        return render_template("admin/audit.html", **context), 400
+    if raw_page and (not _PAGE_RE.match(raw_page) or int(raw_page) < 1):
+        context["page_error"] = _("The page number must be a whole number from 1 upwards.")
+        return render_template("admin/audit.html", **context), 400
+    page = int(raw_page or 1)
+    pagination = db.paginate(queries.audit_events(_audit_filters(form)), page=page, per_page=AUDIT_PER_PAGE,
+                             error_out=False, count=True)
+    if page > 1 and page > pagination.pages:
+        context["page_error"] = _n("There is no page %(page)d: this list has only %(num)d page.",
+                                   "There is no page %(page)d: this list has only %(num)d pages.",
+                                   max(pagination.pages, 1), page=page)
+        return render_template("admin/audit.html", **context), 400
+    context.update(pagination=pagination, names=queries.audit_names(list(pagination.items)))
+    return render_template("admin/audit.html", **context)

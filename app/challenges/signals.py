@@ -28,3 +28,9 @@ state_changed = _signals.signal("challenges.state-changed")
 #: is the app. A receiver does its own due work (judging: deadline reminders, results due at
 #: `results_at`) and returns how many things it did.
 tick_requested = _signals.signal("challenges.tick-requested")
+
+#: Sent by the public challenge page, with `limit`; sender is the Challenge. A receiver returns a
+#: list of other public challenges like this one, most similar first, each with `title`, `url`,
+#: `language`, `organisation_name` and `year` (search: more-like-this over the public index). No
+#: receiver, or an index that cannot answer, leaves the section out.
+related_requested = _signals.signal("challenges.related-requested")

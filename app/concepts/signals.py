@@ -16,3 +16,15 @@ winners_requested = _signals.signal("concepts.winners-requested")
 #: the organisation's staff who sit on the challenge's blind jury: the entries pages show the
 #: teams, which a blind juror must never see (S19).
 entries_requested = _signals.signal("concepts.entries-requested")
+
+#: Sent by a published concept's page, with `limit`; sender is the Concept. A receiver returns a
+#: list of other published concepts like it (from other challenges), most similar first, each with
+#: `title`, `url`, `language`, `organisation_name`, `challenge_title` and `year`.
+similar_requested = _signals.signal("concepts.similar-requested")
+
+#: Sent by the workspace while a team writes, with `text` (the draft's title, summary and the start
+#: of its body), `language` and `limit`; sender is the Concept. A receiver returns a list of public
+#: documents like the text (published concepts and challenges, never the draft itself), each with
+#: `type` ("challenge" or "concept") and the fields above. The draft's text is only a query: it is
+#: never stored or indexed.
+prior_art_requested = _signals.signal("concepts.prior-art-requested")

@@ -1,18 +1,20 @@
 """The local demo mailbox (demo mode only) and the admin view of the outbox (R10)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.accounts.decorators import admin_required
+from app.core.pagination import page_args
 from app.db import db
 from app.errors import DomainError
-from app.i18n import _, _l
+from app.i18n import _, _l, _n
 
-from .forms import RetryForm
+from . import queries
+from .forms import OutboxFilterForm, RetryForm
 from .mailbox import linkify, list_messages, message_date, read_message
 from .models import OutboxMessage, OutboxStatus
 from .services import outbox_counts, retry_message
@@ -25,7 +27,8 @@ STATUS_LABELS = {
     OutboxStatus.SENT: _l("Sent"),
     OutboxStatus.FAILED: _l("Failed"),
 }
-ADMIN_LIST_LIMIT = 50
+ADMIN_PER_PAGE = 50
+_PAGE_RE = re.compile(r"[0-9]{1,6}")
 
 
 # ---------------------------------------------------------------- demo mailbox
@@ -63,15 +66,31 @@ def mailbox_message(message_id: str) -> str:
 # ---------------------------------------------------------------- admin
 @bp.route("/admin/outbox")
 @admin_required
-def outbox_admin() -> str:
-    failed = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
-        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(ADMIN_LIST_LIMIT)).all()
-    waiting = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(ADMIN_LIST_LIMIT)).all()
-    return render_template("admin/outbox.html", counts=outbox_counts(), failed=failed, waiting=waiting,
-                           status_labels=STATUS_LABELS, statuses=list(OutboxStatus), limit=ADMIN_LIST_LIMIT)
+def outbox_admin() -> Any:
+    form = OutboxFilterForm(formdata=request.args,
+                            states=[(status.value, STATUS_LABELS[status]) for status in OutboxStatus])
+    context: dict[str, Any] = {"form": form, "pagination": None, "counts": outbox_counts(),
+                               "status_labels": STATUS_LABELS, "statuses": list(OutboxStatus),
+                               "page_args": page_args(),
+                               "page_error": None}
+    raw_page = request.args.get("page", "")
+    # S31: the state comes from a list; a bad value is a 400 with the message at its field.
+    if not form.validate():
+        return render_template("admin/outbox.html", **context), 400
+    if raw_page and (not _PAGE_RE.fullmatch(raw_page) or int(raw_page) < 1):
+        context["page_error"] = _("The page number must be a whole number from 1 upwards.")
+        return render_template("admin/outbox.html", **context), 400
+    page = int(raw_page or 1)
+    stmt = queries.outbox_messages(state=OutboxStatus(form.state.data) if form.state.data else None,
+                                   recipient=form.recipient.data or "")
+    pagination = db.paginate(stmt, page=page, per_page=ADMIN_PER_PAGE, error_out=False, count=True)
+    if page > 1 and page > pagination.pages:
+        context["page_error"] = _n("There is no page %(page)d: this list has only %(num)d page.",
+                                   "There is no page %(page)d: this list has only %(num)d pages.",
+                                   max(pagination.pages, 1), page=page)
+        return render_template("admin/outbox.html", **context), 400
+    context["pagination"] = pagination
+    return render_template("admin/outbox.html", **context)
 
 
 @bp.route("/admin/outbox/<int:message_id>/retry", methods=["POST"])

@@ -16,11 +16,20 @@ def register(app: Flask) -> None:
     group = AppGroup("search", help="The search index: rebuild it, check it, apply queued changes.")
 
     @group.command("rebuild")
-    def rebuild() -> None:
-        """Build a new index from the database aside and swap it in (searches keep answering)."""
+    @click.option("--entries", "entries_only", is_flag=True,
+                  help="Rebuild only the jury's entries index (the public index is left as it is).")
+    def rebuild(entries_only: bool) -> None:
+        """Build new indexes from the database aside and swap them in (searches keep answering):
+        the public index and the jury's entries index."""
         started = time.perf_counter()
+        if entries_only:
+            entries = indexing.rebuild_entries()
+            click.echo(f"Indexed {entries} jury entries in {time.perf_counter() - started:.1f} s.")
+            return
         count = indexing.rebuild()
-        click.echo(f"Indexed {count} public documents in {time.perf_counter() - started:.1f} s.")
+        entries = indexing.entries_backend().count()
+        click.echo(f"Indexed {count} public documents and {entries} jury entries "
+                   f"in {time.perf_counter() - started:.1f} s.")
 
     @group.command("check")
     def check() -> None:
@@ -35,7 +44,17 @@ def register(app: Flask) -> None:
             click.echo(f"  missing from the index: {key}")
         for key in sorted(drift.extra)[:50]:
             click.echo(f"  in the index but not public: {key}")
-        if not drift.ok:
+        try:
+            entries = indexing.check_entries()
+        except indexing.IndexUnavailableError as exc:
+            click.echo(f"The jury's entries index cannot be read: {exc}. Run `flask search rebuild --entries`.")
+            sys.exit(2)
+        click.echo(f"Jury entries in the database: {entries.public}; in the entries index: {entries.indexed}.")
+        for key in sorted(entries.missing)[:50]:
+            click.echo(f"  missing from the entries index: {key}")
+        for key in sorted(entries.extra)[:50]:
+            click.echo(f"  in the entries index but no longer an entry jurors may search: {key}")
+        if not drift.ok or not entries.ok:
             click.echo("Drift found: `flask search apply` applies queued changes, `flask search rebuild` starts afresh.")
             sys.exit(1)
         click.echo("The index matches the database.")

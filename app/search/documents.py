@@ -24,6 +24,7 @@ from app.concepts.models import Concept, ConceptMember, ConceptVersion
 from app.concepts.permissions import RESULT_STATES, public_level, winner_concept_ids
 from app.core.markdown import plain_text
 from app.db import db
+from app.judging.models import EntryLabel
 
 CHALLENGE = "challenge"
 CONCEPT = "concept"
@@ -78,7 +79,9 @@ def challenge_document(challenge: Challenge) -> SearchDocument | None:
     """The public document of a challenge, or None when the public may not see it."""
     if not is_public(challenge):
         return None
-    when = challenge.deadline_at or challenge.published_at or challenge.created_at
+    # "Newest first" is by publication; the year is the one the challenge ran to (its deadline).
+    when = challenge.published_at or challenge.created_at
+    year = (challenge.deadline_at or when).year
     return SearchDocument(
         doc_id=doc_id(CHALLENGE, challenge.id), type=CHALLENGE, object_id=challenge.id,
         language=_language(challenge.language), title=challenge.title, summary=challenge.summary or "",
@@ -87,7 +90,7 @@ def challenge_document(challenge: Challenge) -> SearchDocument | None:
                                     *(challenge.imported_winners or ())))),
         url=_path("challenges.detail", slug=challenge.slug),
         organisation=challenge.organisation.slug, organisation_name=challenge.organisation.name,
-        country=str(challenge.organisation.country), year=when.year, date=when,
+        country=str(challenge.organisation.country), year=year, date=when,
         state=str(challenge.state), challenge_id=challenge.id, challenge_title=challenge.title,
         tags=tuple(t.slug for t in challenge.tags), tag_names=tuple(t.name for t in challenge.tags),
         sdgs=tuple(s.goal for s in challenge.sdgs), prize_minor=challenge.prize_minor or 0,
@@ -249,3 +252,138 @@ def documents_for(keys: Iterable[tuple[str, int]]) -> Changes:
 def public_doc_ids() -> set[str]:
     """The ids the index should hold, from the database (for `flask search check`)."""
     return {d.doc_id for d in public_documents()}
+
+
+# ====================================================================== jury search: entry documents
+# Entry documents are what jurors search inside a challenge in judging (issue 11 item 6). They live
+# in their own index (indexing.entries_backend(): SEARCH_INDEX_DIR/entries for Whoosh), never in the
+# public one (S32), and every search over them carries the juror's permission filter
+# (SearchRequest.only_ids, from judging.queries.readable_concept_ids). They hold what the juror's
+# entry page shows: the counting submitted version's title, summary and whole body, language and
+# tags, the label and the challenge. Never the team name, members' names or emails. On a blind
+# challenge, the words of the text that name the team (its team name, a member's name, email or
+# institution: concepts.services.identity, the check the chair sees as "identifies itself") are
+# left out as well, so a search never finds an entry by who wrote it (S19).
+#
+# An entry document exists while its challenge is in judging or results (ENTRY_STATES), for an
+# entered (submitted, not withdrawn), eligible concept that has a label. Jurors still reread entries
+# after the results are out; once the challenge is archived the documents leave the index (the jury
+# area stays open on the database, but there is no reason to keep a private index of it).
+ENTRY = "entry"
+ENTRY_STATES = frozenset({ChallengeState.JUDGING, ChallengeState.RESULTS})
+REDACTED = "…"
+
+
+def entry_doc_id(concept_id: int) -> str:
+    return doc_id(ENTRY, concept_id)
+
+
+def _identifying_terms(concept: Concept, version: ConceptVersion, label: EntryLabel) -> list[str]:
+    """What in a blind entry's text names its team: the identity check on the version's text, the
+    team names (of the version and the live concept), and what the check found when the label was
+    drawn (files included)."""
+    from app.accounts.models import User
+    from app.concepts.services.identity import identity_mentions
+
+    ids = list(version.member_ids or []) + [m.user_id for m in concept.members]
+    people = list(db.session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
+    found = identity_mentions(texts=[version.title or "", version.summary or "", version.body_md or ""],
+                              people=people)
+    found += [t for t in (version.team_name, concept.team_name, *(label.mentions or [])) if t]
+    terms = [" ".join(t.split()) for t in found]
+    # Longest first, so "Anna Berg" goes before "Anna" leaves "Berg" behind.
+    return sorted({t for t in terms if len(t) >= 3}, key=lambda t: (-len(t), t))
+
+
+def _redact(text: str, terms: list[str]) -> str:
+    import re
+    for term in terms:
+        text = re.sub(rf"(?<!\w){re.escape(term)}(?!\w)", REDACTED, text, flags=re.IGNORECASE)
+    return text
+
+
+def entry_document(concept: Concept, label: EntryLabel | None) -> SearchDocument | None:
+    """The jury's document of an entry, or None when no juror may search it now."""
+    challenge = concept.challenge
+    if (label is None or ChallengeState(challenge.state) not in ENTRY_STATES
+            or not concept.is_entered or concept.is_ineligible):
+        return None
+    version = concept.current_version()
+    if version is None:
+        return None
+    title, summary, body = version.title or "", version.summary or "", plain_text(version.body_md)
+    tag_names = tuple(version.tag_names or ())
+    if challenge.is_blind:
+        terms = _identifying_terms(concept, version, label)
+        title, summary, body = (_redact(t, terms) for t in (title, summary, body))
+        tag_names = tuple(_redact(t, terms) for t in tag_names)
+    # The challenge's deadline, not the submission time: in a blind challenge the order of
+    # submission is not the jury's to know (labels are drawn at random for that reason).
+    when = challenge.deadline_at or challenge.created_at
+    return SearchDocument(
+        doc_id=entry_doc_id(concept.id), type=ENTRY, object_id=concept.id, language=_language(version.language),
+        title=title, summary=summary, body=body, url="", organisation="", organisation_name="", country="",
+        year=when.year, date=when, state=str(challenge.state), challenge_id=challenge.id, challenge_title="",
+        tags=tuple(sorted({_slug(n) for n in tag_names} - {""})), tag_names=tag_names,
+        extra={"label": label.label},
+    )
+
+
+def _entry_options():  # type: ignore[no-untyped-def]
+    return (selectinload(Concept.versions), selectinload(Concept.members),
+            selectinload(Concept.challenge))
+
+
+def _labels_by_concept(concept_ids: Iterable[int]) -> dict[int, EntryLabel]:
+    ids = list(concept_ids)
+    if not ids:
+        return {}
+    return {lb.concept_id: lb for lb in db.session.scalars(select(EntryLabel).where(EntryLabel.concept_id.in_(ids)))}
+
+
+def entry_documents_for(keys: Iterable[tuple[str, int]]) -> Changes:
+    """Re-derive the entry documents a set of changed rows touches (the same keys as
+    documents_for: a challenge's state or blindness decides all its entries; a concept, its label
+    or version decides its own; a user's name decides what is left out of blind entries)."""
+    out = Changes()
+    concept_ids: set[int] = set()
+    for kind, ref in keys:
+        if kind == CHALLENGE:
+            # Only labelled concepts ever have an entry document (labels are drawn as judging starts).
+            concept_ids |= set(db.session.scalars(select(EntryLabel.concept_id).where(EntryLabel.challenge_id == ref)))
+        elif kind == CONCEPT:
+            concept_ids.add(ref)
+        elif kind == "user":
+            concept_ids |= set(db.session.scalars(select(ConceptMember.concept_id).where(ConceptMember.user_id == ref)))
+    if not concept_ids:
+        return out
+    concepts = {c.id: c for c in db.session.scalars(select(Concept).where(Concept.id.in_(sorted(concept_ids)))
+                                                     .options(*_entry_options()))}
+    labels = _labels_by_concept(concepts)
+    for c_id in sorted(concept_ids):
+        c = concepts.get(c_id)
+        out.put(entry_doc_id(c_id), entry_document(c, labels.get(c_id)) if c is not None else None)
+    return out
+
+
+def entry_documents() -> Iterator[SearchDocument]:
+    """Every entry document, for a rebuild of the entries index: challenge by challenge, in label
+    order (never the order of submission)."""
+    challenge_ids = list(db.session.scalars(select(Challenge.id).where(
+        Challenge.state.in_(sorted(ENTRY_STATES))).order_by(Challenge.id)))
+    for ch_id in challenge_ids:
+        labels = list(db.session.scalars(select(EntryLabel).where(EntryLabel.challenge_id == ch_id)
+                                         .order_by(EntryLabel.number)))
+        concepts = {c.id: c for c in db.session.scalars(
+            select(Concept).where(Concept.id.in_([lb.concept_id for lb in labels])).options(*_entry_options()))}
+        for lb in labels:
+            c = concepts.get(lb.concept_id)
+            d = entry_document(c, lb) if c is not None else None
+            if d is not None:
+                yield d
+        db.session.expunge_all()
+
+
+def entry_doc_ids() -> set[str]:
+    """The ids the entries index should hold (for `flask search check`)."""
+    return {d.doc_id for d in entry_documents()}

@@ -17,7 +17,7 @@ from app.accounts.models import User
 from app.challenges.models import Challenge, ChallengeSDG, StateTransition
 from app.concepts.models import Concept, ConceptMember, ConceptVersion
 from app.core.timeutil import utcnow
-from app.judging.models import Decision
+from app.judging.models import Decision, EntryLabel
 from app.organisations.models import Organisation
 from app.search.models import IndexChange
 
@@ -34,7 +34,8 @@ def _key(obj: Any) -> tuple[str, int] | None:
         return ("challenge", obj.challenge_id)
     if isinstance(obj, Concept):
         return ("concept", obj.id)
-    if isinstance(obj, ConceptVersion | ConceptMember):
+    if isinstance(obj, ConceptVersion | ConceptMember | EntryLabel):
+        # An entry label decides the jury's entry document (documents.entry_document).
         return ("concept", obj.concept_id)
     if isinstance(obj, Organisation):
         return ("organisation", obj.id)

@@ -8,7 +8,10 @@ write leaves it queued, retried with backoff, so nothing is lost.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,7 +22,14 @@ from sqlalchemy import delete, func, select, update
 from app.core.timeutil import utcnow
 from app.db import db
 from app.search.backends import IndexUnavailableError, SearchBackend
-from app.search.documents import documents_for, public_doc_ids, public_documents
+from app.search.documents import (
+    documents_for,
+    entry_doc_ids,
+    entry_documents,
+    entry_documents_for,
+    public_doc_ids,
+    public_documents,
+)
 from app.search.models import IndexChange
 
 log = logging.getLogger("concept_arena.search")
@@ -73,8 +83,11 @@ def _pending(limit: int) -> list[IndexChange]:
 
 
 def _write(rows: list[IndexChange]) -> None:
-    changes = documents_for({(r.kind, r.ref_id) for r in rows})
+    """Write what the rows touch to both indexes; the caller holds both locks (`_writing`)."""
+    keys = {(r.kind, r.ref_id) for r in rows}
+    changes = documents_for(keys)
     backend().write(list(changes.upserts.values()), sorted(changes.deletes))
+    _write_entries(keys)
 
 
 def _mark_applied(ids: list[int]) -> None:
@@ -94,9 +107,8 @@ def apply_pending(*, batch: int = 500, lock_timeout: float = 2.0) -> int:
     another process holds the lock (the rows wait for the next pass). A missing index starts a
     rebuild instead (R08)."""
     db.session.commit()  # a fresh transaction inside the lock sees what is committed now
-    search = backend()
     try:
-        with search.writing(timeout=lock_timeout):
+        with _writing(lock_timeout):
             rows = _pending(batch)
             if not rows:
                 db.session.rollback()
@@ -164,13 +176,17 @@ def rebuild() -> int:
         db.session.commit()
         rows = list(db.session.scalars(select(IndexChange).where(IndexChange.id > start)))
         if rows:
-            _write(rows)
+            # The public lock is held by the swap; the entries lock is taken after it, as everywhere.
+            with entries_backend().writing(timeout=60.0):
+                _write(rows)
             _mark_applied([r.id for r in rows])
         db.session.commit()
 
     count = backend().rebuild(public_documents, replay=replay)
     db.session.commit()
     log.info("search: rebuilt the index with %s documents", count)
+    entries = rebuild_entries()
+    log.info("search: rebuilt the jury's entries index with %s documents", entries)
     return count
 
 
@@ -193,13 +209,87 @@ def check() -> Drift:
     return Drift(missing=expected - present, extra=present - expected, indexed=len(present), public=len(expected))
 
 
+# ------------------------------------------------------------------ the jury's entries index (item 6)
+# Entry documents (documents.entry_document) go to a second backend of the same kind, never to the
+# public one (S32): for Whoosh a second index at SEARCH_ENTRIES_INDEX_DIR (SEARCH_INDEX_DIR/entries
+# by default); for PostgreSQL the same backend class over its own table, `PostgresBackend(scope=
+# "entries")`. The same queue keeps it true: every write of a batch writes both, under both locks,
+# always taken public first, entries second (a rebuild of the entries index takes only its own).
+def entries_backend_for(app: Flask) -> SearchBackend:
+    kind = app.config.get("SEARCH_BACKEND", "whoosh")
+    if kind == "whoosh":
+        where = app.config.get("SEARCH_ENTRIES_INDEX_DIR") or os.path.join(app.config["SEARCH_INDEX_DIR"], "entries")
+    else:
+        where = app.config["SQLALCHEMY_DATABASE_URI"]
+    key = (f"{kind}:entries", str(where))
+    with _BACKENDS_LOCK:
+        if key not in _BACKENDS:
+            if kind == "whoosh":
+                from app.search.backends.entries import EntriesWhooshBackend
+                _BACKENDS[key] = EntriesWhooshBackend(where, public_root=app.config["SEARCH_INDEX_DIR"])
+            elif kind == "postgres":
+                from app.search.backends.postgres import PostgresBackend
+                _BACKENDS[key] = PostgresBackend(scope="entries")  # type: ignore[call-arg]
+            else:
+                raise RuntimeError(f"SEARCH_BACKEND={kind!r} is not known: use whoosh or postgres")
+        return _BACKENDS[key]
+
+
+def entries_backend() -> SearchBackend:
+    return entries_backend_for(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@contextmanager
+def _writing(timeout: float) -> Iterator[None]:
+    """Both indexes' locks, public first (the one order, so two writers never deadlock)."""
+    with ExitStack() as stack:
+        stack.enter_context(backend().writing(timeout=timeout))
+        stack.enter_context(entries_backend().writing(timeout=timeout))
+        yield
+
+
+def _write_entries(keys: Iterable[tuple[str, int]]) -> None:
+    """The entry documents the keys touch; nothing is written when none is (most changes)."""
+    changes = entry_documents_for(keys)
+    if changes.upserts or changes.deletes:
+        entries_backend().write(list(changes.upserts.values()), sorted(changes.deletes))
+
+
+def rebuild_entries() -> int:
+    """Build the entries index afresh from the database and swap it in, replaying what changed
+    meanwhile (into this index only: the queue rows stay as they are for the public one)."""
+    db.session.commit()
+    start = db.session.scalar(select(func.max(IndexChange.id))) or 0
+    db.session.commit()
+
+    def replay() -> None:
+        db.session.commit()
+        keys = {(r.kind, r.ref_id) for r in db.session.scalars(select(IndexChange).where(IndexChange.id > start))}
+        if keys:
+            _write_entries(keys)
+        db.session.commit()
+
+    count = entries_backend().rebuild(entry_documents, replay=replay)
+    db.session.commit()
+    return count
+
+
+def check_entries() -> Drift:
+    """Compare the entries index with the database (`public` counts the entries that should be there)."""
+    expected = entry_doc_ids()
+    present = entries_backend().doc_ids()
+    return Drift(missing=expected - present, extra=present - expected, indexed=len(present), public=len(expected))
+
+
 # ------------------------------------------------------------------ the automatic rebuild (R08)
 _rebuilding = threading.Lock()
 last_rebuild_thread: threading.Thread | None = None   # tests wait for it
 
 
-def request_rebuild(app: Flask) -> threading.Thread | None:
-    """Start a rebuild in a background thread, unless one is already running in this process."""
+def request_rebuild(app: Flask, *, entries_only: bool = False) -> threading.Thread | None:
+    """Start a rebuild in a background thread, unless one is already running in this process.
+    `entries_only`: only the jury's entries index is missing or broken (a few hundred documents,
+    not the whole archive)."""
     if not app.config.get("SEARCH_AUTO_REBUILD", True) or not _rebuilding.acquire(blocking=False):
         return None
 
@@ -207,7 +297,7 @@ def request_rebuild(app: Flask) -> threading.Thread | None:
         try:
             with app.app_context():
                 try:
-                    rebuild()
+                    rebuild_entries() if entries_only else rebuild()
                 except Exception:  # noqa: BLE001  logged; the next search asks again
                     log.exception("search: the automatic rebuild failed")
                 finally:
@@ -250,6 +340,9 @@ def work_pass(app: Flask) -> Any:
         try:
             if not backend().status().get("ok"):
                 request_rebuild(app)
+                return 0
+            if not entries_backend().status().get("ok"):
+                request_rebuild(app, entries_only=True)
                 return 0
             applied = apply_pending()
             if applied == 0:

@@ -5,12 +5,14 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.search import views
+from app.search import jury_views, views
 
 bp = Blueprint("search", __name__)
 
 RULES: list[tuple[str, Any, dict[str, Any]]] = [
     ("/search", views.search, {"methods": ["GET"]}),
+    # jury_views.py: a juror searches the entries they may open (issue 11 item 6)
+    ("/challenges/<slug>/jury/search", jury_views.jury_search, {"methods": ["GET"], "endpoint": "jury"}),
 ]
 
 for _rule, _view, _options in RULES:

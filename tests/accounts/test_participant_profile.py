@@ -38,12 +38,10 @@ def test_saves_and_shows_the_participant_profile(client, post_form, logged_in, u
         "student", "NTNU", "NO", "I build things.\nMostly bikes.",
         ["https://ada.example.org", "http://old.example.org/portfolio?x=1&y=2"])
     page = client.get("/account/").get_data(as_text=True)
-    assert '<dd>Norway</dd>' in page
-    assert 'class="plain-text">I build things.\nMostly bikes.</dd>' in page
-    assert 'href="https://ada.example.org" rel="nofollow ugc noopener noreferrer"' in page
-    assert 'href="http://old.example.org/portfolio?x=1&amp;y=2"' in page
-    # The form is filled with what was saved.
+    # The form, shown once, is filled with what was saved (issue 12: no summary above it).
+    assert "I build things.\nMostly bikes.</textarea>" in page
     assert 'value="https://ada.example.org"' in page
+    assert 'value="http://old.example.org/portfolio?x=1&amp;y=2"' in page
     assert ("NO", "Norway") in _options(page, "country")
     assert re.search(r'<option selected value="NO">|<option value="NO" selected>', page)
 
@@ -73,10 +71,9 @@ def test_kind_hint_explains_eligibility(client, logged_in) -> None:
     logged_in("user")
     page = client.get("/account/").get_data(as_text=True)
     assert "Some challenges are open only to students, young professionals or startups" in page
-    for value in ("student", "young_professional", "startup", "other"):
+    # The same choices as at sign-up, organisation staff included (issue 12).
+    for value in ("student", "young_professional", "startup", "organisation_staff", "other"):
         assert f'value="{value}"' in page
-    # Organisation staff grants nothing and is not offered to people who are not it.
-    assert 'value="organisation_staff"' not in page
 
 
 def test_organisation_staff_kept_for_whoever_has_it(client, post_form, logged_in, user_row) -> None:
@@ -86,9 +83,17 @@ def test_organisation_staff_kept_for_whoever_has_it(client, post_form, logged_in
     assert str(user_row(uid).participant_kind) == "organisation_staff"
 
 
-def test_others_cannot_choose_organisation_staff(post_form, logged_in, user_row) -> None:
+def test_anyone_may_say_they_are_organisation_staff(post_form, logged_in, user_row) -> None:
+    """Sign-up offers it, so the profile does too; it grants nothing (it keeps its holder from entering)."""
     uid = logged_in("user", participant_kind="student")
     response = post_form("/account/", _profile(participant_kind="organisation_staff", institution="Typed Inc"))
+    assert response.status_code == 302
+    assert str(user_row(uid).participant_kind) == "organisation_staff"
+
+
+def test_an_unknown_kind_is_refused_and_the_form_kept(post_form, logged_in, user_row) -> None:
+    uid = logged_in("user", participant_kind="student")
+    response = post_form("/account/", _profile(participant_kind="jury_president", institution="Typed Inc"))
     assert response.status_code == 400
     assert 'value="Typed Inc"' in response.get_data(as_text=True)
     assert str(user_row(uid).participant_kind) == "student"

@@ -271,3 +271,22 @@ def test_cli_admin_can_log_in(app, post_form) -> None:
                                        "admin passphrase 2026"])
     assert post_form("/account/login", {"email": "root@example.org",
                                         "password": "admin passphrase 2026"}).status_code == 302
+
+
+def test_the_saved_message_is_in_the_language_just_chosen_and_the_form_shows_once(client, post_form,
+                                                                                 logged_in) -> None:
+    """Issue 12, item 5: switching to Danish in the profile says "saved" in Danish; the page shows
+    the profile as one form, not a summary followed by the same fields."""
+    logged_in("user")
+    page = client.get("/account/").get_data(as_text=True)
+    assert page.count('name="display_name"') == 1
+    assert "participant-profile" not in page
+    form = {"display_name": "Dorte", "locale": "da", "timezone": "Europe/Copenhagen",
+            "participant_kind": "student", "institution": "", "country": "", "bio": "",
+            "link_1": "", "link_2": "", "link_3": ""}
+    response = post_form("/account/", form)
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'lang="da"' in html
+    assert "Din profil er gemt." in html
+    assert "Your profile has been saved." not in html

@@ -225,12 +225,12 @@ def test_audit_log_filters(app, client, logged_in, pending, make_user) -> None:
     page = f"/admin/organisations/{pending['org']}"
     client.post(f"{page}/approve", data={"csrf_token": csrf_of(client, page)})
     html = client.get("/admin/audit").get_data(as_text=True)
-    assert html.index("organisation.approved") < html.index("user.suspended")  # newest first
+    html = html[html.index("<tbody>"):]
+    assert html.index("Organisation approved") < html.index("Account suspended")  # newest first
     only = client.get("/admin/audit?action=user.suspended").get_data(as_text=True)
-    assert "organisation.approved</td>" not in only
-    assert "user.suspended</td>" in only
+    assert "Organisation approved</span>" not in only
+    assert "Account suspended</span>" in only
     by_type = client.get("/admin/audit?object_type=organisation").get_data(as_text=True)
-    assert "user.suspended</td>" not in by_type
-    for query in ("action=nope", "object_type=users;--", "page=-3", "page=x"):
+    assert "Account suspended</span>" not in by_type
+    for query in ("action=nope", "object_type=users;--", "page=-3", "page=x", "page=2"):
         assert client.get(f"/admin/audit?{query}").status_code == 400, query
-    assert client.get("/admin/audit?page=2").status_code == 404

@@ -343,10 +343,11 @@ def test_a_missing_index_still_answers_and_says_degraded(app, client, archive, d
 # ---------------------------------------------------------------- the Atom feed
 def test_the_feed_lists_the_newest_matches_first(app, client, make_challenge, rebuild_index) -> None:
     now = utcnow()
+    # "Newest" is by publication (the search's date for a challenge).
     made = [make_challenge("open", title=f"Bynatur nummer {i}", language="da", summary="Mere bynatur i byen.",
-                           deadline_at=now + timedelta(days=30 - i)) for i in range(22)]
+                           published_at=now - timedelta(days=1 + i)) for i in range(22)]
     make_challenge("open", title="<script>alert(1)</script> & bynatur", language="da",
-                   deadline_at=now + timedelta(days=40))
+                   published_at=now - timedelta(hours=1))
     rebuild_index()
     response = client.get("/search/feed.atom", query_string={"q": "bynatur", "sort": "relevance", "page": "3"})
     assert response.status_code == 200
@@ -364,7 +365,7 @@ def test_the_feed_lists_the_newest_matches_first(app, client, make_challenge, re
     dates = [r["date"] for r in by_date]
     assert dates == sorted(dates, reverse=True)
     assert entries[1].link == f"{BASE}/challenges/{made[0]['slug']}"
-    for e in entries:  # published when it was published, never the (future) deadline it is sorted by
+    for e in entries:  # published when it was published
         assert e.published_parsed <= utcnow().timetuple()
     for e in entries:
         assert e.link.startswith(f"{BASE}/challenges/")

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.decorators import verified_required
-from app.challenges import queries
+from app.challenges import queries, signals
 from app.challenges.forms.public import ChallengeFilterForm
 from app.challenges.models import (
     ChallengeState,
@@ -76,6 +76,16 @@ def index() -> Any:
 
 
 # ---------------------------------------------------------------- the challenge page
+RELATED_LIMIT = 4
+
+
+def _related(challenge: Any) -> list[Any]:
+    # Search answers (more-like-this over the public index); no answer leaves the section out.
+    found = [item for _receiver, items in signals.related_requested.send(challenge, limit=RELATED_LIMIT)
+             for item in items or ()]
+    return found[:RELATED_LIMIT]
+
+
 def detail(slug: str) -> Any:
     challenge = visible_challenge(slug)
     public = queries.is_public(challenge)
@@ -84,6 +94,7 @@ def detail(slug: str) -> Any:
         state=challenge_state(challenge), record=queries.public_record(challenge),
         following=queries.is_following(current_user, challenge=challenge),
         is_staff=is_staff_of_challenge(current_user, challenge),
+        related=_related(challenge) if public else [],
         canonical_url=current_app.config["BASE_URL"] + url_for(".detail", slug=challenge.slug))
 
 

@@ -24,7 +24,7 @@ from app.challenges.models import (
 )
 from app.challenges.queries import is_public
 from app.challenges.views._load import visible_challenge
-from app.concepts import queries
+from app.concepts import queries, signals
 from app.concepts.models import Concept, ConceptMember, ConceptVersion, ConceptVersionFile
 from app.concepts.permissions import RESULT_STATES, public_level, winner_concept_ids
 from app.core.downloads import send_stored_document, send_stored_image
@@ -120,10 +120,21 @@ def published(slug: str) -> Any:
                            publication=publication.value)
 
 
+SIMILAR_LIMIT = 4
+
+
+def _similar(concept: Concept) -> list[Any]:
+    # Search answers (more-like-this over the public index); no answer leaves the section out.
+    found = [hit for _receiver, hits in signals.similar_requested.send(concept, limit=SIMILAR_LIMIT)
+             for hit in hits or ()]
+    return found[:SIMILAR_LIMIT]
+
+
 def public(slug: str, concept_id: int) -> Any:
     challenge, item = _load_public(slug, concept_id)
     files = list(item.version.files) if item.level == "full" else []
-    return render_template("concepts/public.html", challenge=challenge, item=item, files=files)
+    return render_template("concepts/public.html", challenge=challenge, item=item, files=files,
+                           similar=_similar(item.concept))
 
 
 def public_cover(slug: str, concept_id: int) -> Any:

@@ -28,6 +28,7 @@ from app.challenges.lifecycle import effective_state
 from app.challenges.models import Challenge, ChallengeState
 from app.challenges.permissions import is_staff_of_challenge
 from app.challenges.views._load import visible_challenge
+from app.concepts import signals
 from app.concepts.forms.workspace import AutosaveForm, DraftForm, DraftTextForm, UploadForm
 from app.concepts.models import Concept, ConceptAttachment
 from app.concepts.permissions import can_edit_concept, is_team_lead, is_team_member
@@ -51,7 +52,7 @@ from app.concepts.services.workspace import (
 from app.concepts.views._load import team_concept
 from app.core.downloads import send_stored_document, send_stored_image
 from app.core.files import format_size
-from app.core.markdown import render_markdown
+from app.core.markdown import plain_text, render_markdown
 from app.core.timeutil import clock
 from app.core.uploads import UploadError, store_image
 from app.core.web import http_status, place_error
@@ -151,6 +152,23 @@ def _links(concept: Concept) -> dict[str, str | None]:
     }
 
 
+PRIOR_ART_LIMIT = 6
+PRIOR_ART_BODY_CHARS = 1500
+
+
+def _prior_art(concept: Concept) -> list[Any]:
+    """Published concepts and past challenges like the saved draft (its title, summary and the
+    start of its body), so a team sees prior art before it submits. Asked of search through
+    signals.prior_art_requested; the text is only a query, never stored."""
+    text = " ".join(filter(None, (concept.title, concept.summary,
+                                  plain_text(concept.body_md)[:PRIOR_ART_BODY_CHARS])))
+    if not text.strip():
+        return []
+    found = [hit for _receiver, hits in signals.prior_art_requested.send(
+        concept, text=text, language=concept.language or "en", limit=PRIOR_ART_LIMIT) for hit in hits or ()]
+    return found[:PRIOR_ART_LIMIT]
+
+
 def _render_edit(concept: Concept, form: DraftForm | None, status: int = 200, *, notice: str | None = None,
                  preview: bool = False) -> tuple[str, int]:
     now = clock.now()
@@ -165,7 +183,7 @@ def _render_edit(concept: Concept, form: DraftForm | None, status: int = 200, *,
         deadline=concept.deadline(), panel=attachments_panel(concept), links=_links(concept),
         is_lead=is_team_lead(current_user, concept), language_names=LANGUAGE_NAMES,
         upload_max_bytes=max_file_bytes(concept.challenge), cover_url=concept_cover_url(concept),
-        draft_file_url=draft_file_url), status
+        draft_file_url=draft_file_url, prior_art=_prior_art(concept) if editable else []), status
 
 
 def _render_conflict(concept: Concept, form: DraftForm, exc: ConceptError) -> tuple[str, int]:

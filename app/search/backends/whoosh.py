@@ -5,28 +5,40 @@ never leaves searchers without an index), compounds.txt beside the segments, and
 the one lock every write holds across processes (Whoosh allows one writer: STYLE pitfall 4).
 Segments are non-compound (TOOLS.md: a compound segment is copied into memory on every open).
 Each thread keeps one searcher and refreshes it when the index changed.
+
+Speed (bench/search.py): the matched documents, the filters and the facet counts are bit masks
+(Python ints, one bit per document): a query's matches are read straight from the posting blocks,
+each facet value's documents are computed once per segment (keyed by the segment's id, so a
+commit only computes its new segment) and shifted into place per searcher, and counting a facet
+value is one AND and a popcount. Whoosh itself only ranks the top hits.
 """
 from __future__ import annotations
 
 import contextlib
 import errno
 import fcntl
+import gzip
 import os
+import pickle
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup, escape
 from whoosh import highlight, index
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
-from whoosh.idsets import BitSet
-from whoosh.searching import Searcher
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.idsets import DocIdSet
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.searching import Results, Searcher
 
 from app.search import analysis
 from app.search.backends import Hit, IndexUnavailableError, SearchRequest, SearchResults
@@ -59,31 +71,256 @@ def _facet_value(facet: str, value: str) -> wq.Query:
     return wq.Term(field, value)
 
 
+def _facet_key(facet: str, value: str) -> str:
+    """The key a filter value has in the facet masks (the index's own spelling of it)."""
+    if facet == "tag":
+        return value.lower()
+    if facet == "year":
+        return str(int(value))
+    return value
+
+
 FACETS_FIELDS = {"type": "type", "organisation": "organisation", "country": "country", "year": "year",
                  "language": "language", "tag": "tag", "sdg": "sdg", "winner": "winner"}
 
 
-class _State:
-    """One thread's open index and searcher, with the doc sets cached for that searcher."""
+def _ids_mask(ids: Iterable[int] | np.ndarray, size: int) -> int:
+    """A bit mask (bit d set for document d) of `size` bits from document numbers."""
+    arr = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64)
+    if not len(arr) or size <= 0:
+        return 0
+    bits = np.zeros(size, dtype=np.bool_)
+    bits[arr] = True
+    return int.from_bytes(np.packbits(bits, bitorder="little").tobytes(), "little")
 
-    def __init__(self, path: Path, ix: index.Index) -> None:
+
+def _mask_bools(mask: int, size: int) -> np.ndarray:
+    raw = np.frombuffer(mask.to_bytes((size >> 3) + 1, "little"), dtype=np.uint8)
+    return np.unpackbits(raw, bitorder="little")[:size].astype(np.bool_)
+
+
+def _posting_ids(reader: Any, field: str, btext: bytes) -> list[int]:
+    """A term's document numbers in one segment, read block by block (Whoosh's own all_ids()
+    steps through them one Python call per document). Deleted documents are included: callers
+    AND the result with the searcher's live mask."""
+    if (field, btext) not in reader:
+        return []
+    m = reader.postings(field, btext)
+    if isinstance(m, FilterMatcher):      # the segment has deletions: read the raw postings
+        m = m.child
+    if not isinstance(m, W3LeafMatcher):
+        return list(m.all_ids())
+    out: list[int] = []
+    while m.is_active():
+        m._read_ids()
+        out.extend(m._ids)
+        m._next_block()
+    return out
+
+
+class _Allowed(DocIdSet):
+    """A filter for Whoosh's collector backed by a bit mask (O(1) membership)."""
+
+    def __init__(self, mask: int, size: int) -> None:
+        self.bits = mask.to_bytes((size >> 3) + 1, "little")
+        self.n = mask.bit_count()
+
+    def __contains__(self, i: object) -> bool:
+        d = int(i)  # type: ignore[call-overload]
+        return (d >> 3) < len(self.bits) and bool(self.bits[d >> 3] >> (d & 7) & 1)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(np.flatnonzero(np.unpackbits(np.frombuffer(self.bits, np.uint8), bitorder="little")).tolist())
+
+
+# Per segment and shared by every thread of the process: {facet: {value: mask}} and the date
+# column, keyed by (index directory, segment id). A segment's documents never change (deletions
+# are masked per searcher), so these stay valid until the segment is merged away.
+_SEGMENTS: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+_SEGMENTS_LOCK = threading.Lock()
+_SEGMENTS_KEEP = 64
+
+
+class _State:
+    """One thread's open index and searcher, with the masks cached for that searcher."""
+
+    def __init__(self, path: Path, ix: index.Index, schema: Any) -> None:
         self.path = path
         self.ix = ix
-        self.searcher: Searcher = ix.searcher()
-        self.docsets: dict[Any, BitSet] = {}
-        self.facet_sets: dict[str, dict[str, frozenset[int]]] = {}
+        self.schema = schema
+        self._open()
+
+    def _open(self) -> None:
+        self.searcher: Searcher = self.ix.searcher()
+        reader = self.searcher.reader()
+        self.leaves: list[tuple[Any, int]] = list(reader.leaf_readers())
+        self.size: int = reader.doc_count_all()
+        self.docsets: dict[Any, int] = {}
+        self.facet_masks: dict[str, dict[str, int]] = {}
+        self.term_masks: OrderedDict[tuple[str, str], int] = OrderedDict()
         self.vocab_cache: dict[tuple[str, str], bool] = {}
+        self._alive: int | None = None
+        self._date_order: np.ndarray | None = None
 
     def refresh(self) -> None:
         if not self.searcher.up_to_date():
             # A new searcher, not Searcher.refresh(): whoosh-reloaded's refresh reuses the reader
             # of a segment whose deletions changed (the old version of an updated document stays
-            # findable) and fails outright on an index that had no segment.
+            # findable) and fails outright on an index that had no segment. The per-segment
+            # caches survive: only new segments are computed.
             self.searcher.close()
-            self.searcher = self.ix.searcher()
-            self.docsets.clear()
-            self.facet_sets.clear()
-            self.vocab_cache.clear()
+            self._open()
+
+    # -- per segment
+    def _segment(self, reader: Any) -> dict[str, Any]:
+        key = (str(self.path), reader.segment().segment_id())
+        with _SEGMENTS_LOCK:
+            found = _SEGMENTS.get(key)
+            if found is not None:
+                _SEGMENTS.move_to_end(key)
+                return found
+        found = {}
+        with _SEGMENTS_LOCK:
+            _SEGMENTS[key] = found
+            while len(_SEGMENTS) > _SEGMENTS_KEEP:
+                _SEGMENTS.popitem(last=False)
+        return found
+
+    def _segment_facet(self, reader: Any, facet: str) -> dict[str, int]:
+        cache = self._segment(reader)
+        if facet not in cache:
+            n = reader.doc_count_all()
+            values: dict[str, int] = {}
+            if facet == "winner":
+                values["true"] = _ids_mask(_posting_ids(reader, "winner", self.schema["winner"].to_bytes(True)), n)
+            else:
+                field = FACETS_FIELDS[facet]
+                fobj = self.schema[field]
+                for btext in fobj.sortable_terms(reader, field):
+                    values[str(fobj.from_bytes(btext))] = _ids_mask(_posting_ids(reader, field, btext), n)
+            cache[facet] = values
+        return cache[facet]
+
+    def _segment_dates(self, reader: Any) -> np.ndarray:
+        cache = self._segment(reader)
+        if "date" not in cache:
+            n = reader.doc_count_all()
+            if reader.has_column("date"):
+                col = reader.column_reader("date", translate=False)
+                cache["date"] = np.fromiter((col[i] or 0 for i in range(n)), dtype=np.int64, count=n)
+            else:
+                cache["date"] = np.zeros(n, dtype=np.int64)
+        return cache["date"]
+
+    # -- per searcher
+    def facet(self, facet: str) -> dict[str, int]:
+        """{value: mask of the documents that have it} over the whole searcher."""
+        if facet not in self.facet_masks:
+            values: dict[str, int] = {}
+            for reader, offset in self.leaves:
+                for value, mask in self._segment_facet(reader, facet).items():
+                    values[value] = values.get(value, 0) | (mask << offset)
+            self.facet_masks[facet] = values
+        return self.facet_masks[facet]
+
+    @property
+    def alive(self) -> int:
+        """The documents not deleted."""
+        if self._alive is None:
+            alive = 0
+            for reader, offset in self.leaves:
+                n = reader.doc_count_all()
+                seg = (1 << n) - 1
+                if reader.has_deletions():
+                    seg &= ~_ids_mask(sorted(reader.deleted_docs_set), n)
+                alive |= seg << offset
+            self._alive = alive
+        return self._alive
+
+    def term(self, field: str, text: str) -> int:
+        key = (field, text)
+        found = self.term_masks.get(key)
+        if found is None:
+            btext = self.schema[field].to_bytes(text)
+            found = 0
+            for reader, offset in self.leaves:
+                ids = _posting_ids(reader, field, btext)
+                if ids:
+                    found |= _ids_mask(ids, reader.doc_count_all()) << offset
+            self.term_masks[key] = found
+            if len(self.term_masks) > 512:
+                self.term_masks.popitem(last=False)
+        return found
+
+    def mask(self, q: wq.Query) -> int:
+        """The documents a query matches, as a mask (deleted documents included: AND with alive)."""
+        if isinstance(q, wq.Term):
+            return self.term(q.fieldname, q.text)
+        if isinstance(q, wq.Or):
+            out = 0
+            for sub in q.subqueries:
+                out |= self.mask(sub)
+            return out
+        if isinstance(q, wq.And):
+            out = -1
+            for sub in q.subqueries:
+                out &= self.mask(sub)
+                if not out:
+                    return 0
+            return out if out != -1 else self.alive
+        if isinstance(q, wq.AndNot):
+            return self.mask(q.a) & ~self.mask(q.b)
+        if isinstance(q, wq.Every):
+            return self.alive
+        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+            return 0
+        # Phrases, fuzzy terms and anything else: Whoosh's own matching (only live documents).
+        return _ids_mask(self.searcher.docs_for_query(q), self.size)
+
+    def date_order(self) -> np.ndarray:
+        """Every document number, newest first (for sorting by date without a sort per search)."""
+        if self._date_order is None:
+            if not self.leaves:
+                self._date_order = np.zeros(0, dtype=np.int64)
+            else:
+                dates = np.concatenate([self._segment_dates(r) for r, _ in self.leaves])
+                # newest first; ties by document number, as Whoosh's own sort gives them
+                self._date_order = np.lexsort((np.arange(len(dates)), -dates)).astype(np.int64)
+        return self._date_order
+
+
+class _Spool:
+    """Documents read once from the database, kept in a compressed file for a second pass."""
+
+    def __init__(self, docs: Iterator[SearchDocument], path: Path) -> None:
+        self.docs = iter(docs)
+        self.path = path
+        self.fh: Any = None
+        self.count = 0
+
+    def texts(self) -> Iterator[tuple[str, str]]:
+        self.fh = gzip.open(self.path, "wb", compresslevel=1)  # noqa: SIM115  (closed by replay())
+        for d in self.docs:
+            pickle.dump(d, self.fh, protocol=pickle.HIGHEST_PROTOCOL)
+            self.count += 1
+            yield d.language, f"{d.title} {d.summary} {d.body}"
+
+    def replay(self) -> Iterator[SearchDocument]:
+        if self.fh is not None:
+            self.fh.close()
+            with gzip.open(self.path, "rb") as fh:
+                for _ in range(self.count):
+                    yield pickle.load(fh)  # noqa: S301  (our own file, written just above)
+        yield from self.docs               # what the first pass did not read (none, or all)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 class WhooshBackend:
@@ -118,7 +355,7 @@ class WhooshBackend:
                 if state is not None:
                     state.searcher.close()
                 self._load_dictionary(path)
-                state = _State(path, index.open_dir(str(path)))
+                state = _State(path, index.open_dir(str(path)), self.schema)
                 with self._states_lock:
                     self._sweep()
                     self._states[ident] = state
@@ -235,41 +472,32 @@ class WhooshBackend:
             positive = wq.AndNot(positive, wq.Or(nots))
         return positive, unknown
 
-    def _filter(self, state: _State, request: SearchRequest) -> BitSet | None:
-        parts: list[wq.Query] = []
-        for facet, values in sorted(request.filters.items()):
-            if facet in FACETS_FIELDS and values:
-                parts.append(wq.Or([_facet_value(facet, v) for v in sorted(values)]))
-        key = (tuple((f, tuple(sorted(v))) for f, v in sorted(request.filters.items())),
-               request.only_ids and tuple(sorted(request.only_ids)))
-        if not parts and request.only_ids is None:
+    def _filter(self, state: _State, request: SearchRequest) -> int | None:
+        """The documents the filters allow, as a mask (None: no filter), cached per searcher.
+        Within a facet the values are ORed, across facets ANDed, from the facet masks."""
+        chosen = tuple((f, tuple(sorted(set(v)))) for f, v in sorted(request.filters.items())
+                       if f in FACETS_FIELDS and v)
+        if not chosen and request.only_ids is None:
             return None
+        key = (chosen, request.only_ids and tuple(sorted(request.only_ids)))
         if key not in state.docsets:
-            docs: set[int] | None = None
-            if parts:
-                docs = set(state.searcher.docs_for_query(wq.And(parts)))
+            docs = -1
+            for facet, values in chosen:
+                masks = state.facet(facet)
+                allowed = 0
+                for v in values:
+                    allowed |= masks.get(_facet_key(facet, v), 0)
+                docs &= allowed
             if request.only_ids is not None:
-                allowed = set(state.searcher.docs_for_query(
-                    wq.Or([wq.Term("doc_id", i) for i in request.only_ids]) if request.only_ids else wq.NullQuery))
-                docs = allowed if docs is None else docs & allowed
-            state.docsets[key] = BitSet(docs or (), size=state.searcher.doc_count_all())
+                ids = request.only_ids
+                allowed = state.mask(wq.Or([wq.Term("doc_id", i) for i in ids])) if ids else 0
+                docs &= allowed
+            state.docsets[key] = docs & state.alive
         return state.docsets[key]
 
-    def _facet_sets(self, state: _State, facet: str) -> dict[str, frozenset[int]]:
-        """{value: the documents that have it}, built once per searcher (the index's generation)."""
-        if facet not in state.facet_sets:
-            searcher = state.searcher
-            values: dict[str, frozenset[int]] = {}
-            if facet == "winner":
-                values["true"] = frozenset(searcher.docs_for_query(wq.Term("winner", True)))
-            else:
-                field = FACETS_FIELDS[facet]
-                fobj = self.schema[field]
-                for btext in fobj.sortable_terms(searcher.reader(), field):
-                    value = str(fobj.from_bytes(btext))
-                    values[value] = frozenset(searcher.docs_for_query(_facet_value(facet, value)))
-            state.facet_sets[facet] = values
-        return state.facet_sets[facet]
+    def _facet_sets(self, state: _State, facet: str) -> dict[str, int]:
+        """{value: mask of the documents that have it}, per searcher, from per-segment caches."""
+        return state.facet(facet)
 
     def _hit(self, hit: Any) -> Hit:
         lang = hit.get("language") or "en"
@@ -302,27 +530,33 @@ class WhooshBackend:
     def _search(self, state: _State, request: SearchRequest) -> SearchResults:
         searcher = state.searcher
         q, unknown = self._build(state, request.query)
-        docset = self._filter(state, request)
-        if docset is not None and not docset:
-            # Whoosh reads an empty filter as "no filter": nothing may match, so answer at once.
-            return SearchResults(hits=[], total=0, page=request.page, per_page=request.per_page,
-                                 facets={f: [] for f in FACETS} if request.facets else {})
-        limit = request.page * request.per_page
-        sort_by_date = request.sort == "date" or request.query.is_empty
-        results = searcher.search(q, limit=limit, filter=docset, terms=True,
-                                  sortedby="date" if sort_by_date else None, reverse=sort_by_date)
-        results.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=60)
-        results.formatter = _Snippets()
-        start = (request.page - 1) * request.per_page
-        hits = [self._hit(h) for h in results[start:limit]]
-        total = len(results)
+        allowed = self._filter(state, request)
+        matched = state.mask(q) & state.alive
+        if allowed is not None:
+            matched &= allowed
+        total = matched.bit_count()
         facets: dict[str, list[tuple[str, int]]] = {}
         if request.facets:
-            matched = set(results.docs()) if total else set()
             for facet in FACETS:
-                counts = [(v, len(matched & s)) for v, s in self._facet_sets(state, facet).items()]
+                counts = ((v, (matched & m).bit_count()) for v, m in state.facet(facet).items()) if total else ()
                 facets[facet] = sorted(((v, n) for v, n in counts if n), key=lambda vn: (-vn[1], vn[0]))
         suggestion = self._suggest(state, request.query, unknown) if request.suggest and unknown else None
+        if not total:
+            return SearchResults(hits=[], total=0, page=request.page, per_page=request.per_page,
+                                 facets=facets, suggestion=suggestion, corrected=False)
+        limit = request.page * request.per_page
+        start = (request.page - 1) * request.per_page
+        if request.sort == "date" or request.query.is_empty:
+            # Newest first: walk the cached date order and keep the matched documents.
+            order = state.date_order()
+            picked = order[_mask_bools(matched, state.size)[order]][:limit]
+            results = Results(searcher, q, [(0.0, int(d)) for d in picked])
+        else:
+            results = searcher.search(q, limit=limit, terms=False,
+                                      filter=_Allowed(matched, state.size) if allowed is not None else None)
+        results.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=60)
+        results.formatter = _Snippets()
+        hits = [self._hit(h) for h in results[start:limit]]
         return SearchResults(hits=hits, total=total, page=request.page, per_page=request.per_page,
                              facets=facets, suggestion=suggestion, corrected=bool(unknown) and total > 0)
 
@@ -348,59 +582,112 @@ class WhooshBackend:
         return " ".join(parts) if changed else None
 
     def _like(self, state: _State, q: wq.Query, *, limit: int, types: tuple[str, ...],
-              exclude: wq.Query | None) -> list[Hit]:
-        docset = None
-        if types:
-            docset = set(state.searcher.docs_for_query(wq.Or([wq.Term("type", t) for t in types])))
-            if not docset:
-                return []
+              exclude: wq.Query | None, min_shared: int = 1, min_score: float = 0.0) -> list[Hit]:
+        # The type filter's document set is cached per searcher (as the search page's filters are).
+        mask = self._filter(state, SearchRequest(filters={"type": tuple(types)})) if types else None
+        if mask is not None and not mask:
+            return []
+        docset = _Allowed(mask, state.size) if mask is not None else None
         if exclude is not None:
             q = wq.AndNot(q, exclude)
-        results = state.searcher.search(q, limit=limit, filter=docset, terms=True)
+        # Fetch a few more than asked: hits that share fewer than `min_shared` distinctive words
+        # with the text are dropped (one common word in common is not "similar").
+        results = state.searcher.search(q, limit=limit * 3 if min_shared > 1 else limit, filter=docset, terms=True)
         results.formatter = _Snippets()
-        return [self._hit(h) for h in results]
+        kept = [h for h in results if len({text for _field, text in h.matched_terms()}) >= min_shared
+                and (h.score or 0.0) >= min_score]
+        return [self._hit(h) for h in kept[:limit]]
 
     def similar(self, doc_id: str, *, limit: int = 5, types: tuple[str, ...] = (),
                 exclude_challenge: int | None = None) -> list[Hit]:
-        state = self._state()
-        docnum = state.searcher.document_number(doc_id=doc_id)
-        if docnum is None:
-            return []
-        stored = state.searcher.stored_fields(docnum)
-        lang = stored.get("language") or "en"
-        text = " ".join(filter(None, (stored.get(f"title_{lang}"), stored.get(f"summary_{lang}"))))
-        exclude: wq.Query = wq.Term("doc_id", doc_id)
-        if exclude_challenge is not None:
-            exclude = wq.Or([exclude, wq.Term("challenge_id", exclude_challenge)])
-        return self._like(state, self._text_query(state, text), limit=limit, types=types, exclude=exclude)
+        try:
+            state = self._state()
+            docnum = state.searcher.document_number(doc_id=doc_id)
+            if docnum is None:
+                return []
+            stored = state.searcher.stored_fields(docnum)
+            lang = stored.get("language") or "en"
+            title = stored.get(f"title_{lang}") or ""
+            # The title twice: it says best what a document is about (the body is not stored).
+            text = " ".join(filter(None, (title, title, stored.get(f"summary_{lang}"),
+                                          " ".join(stored.get("tag_names") or ()))))
+            exclude: wq.Query = wq.Term("doc_id", doc_id)
+            if exclude_challenge is not None:
+                exclude = wq.Or([exclude, wq.Term("challenge_id", exclude_challenge)])
+            q, words = self._text_query(state, text, lang, in_index=True)
+            # How well the document matches its own query: a neighbour scoring under 0.4 of it
+            # shares only a word or two in passing (measured on the demo archive: true
+            # neighbours, also across languages, score 0.6-1.7 of it; chance ones 0.3-0.45).
+            itself = state.searcher.search(wq.And([q, wq.Term("doc_id", doc_id)]), limit=1)
+            floor = 0.4 * (itself[0].score or 0.0) if len(itself) else 0.0
+            return self._like(state, q, limit=limit, types=types, exclude=exclude,
+                              min_shared=2 if words >= 4 else 1, min_score=floor)
+        except IndexUnavailableError:
+            raise
+        except _BROKEN as exc:
+            self._drop(threading.get_ident())
+            raise IndexUnavailableError(repr(exc)) from exc
 
     def similar_to_text(self, text: str, language: str, *, limit: int = 5,
                         types: tuple[str, ...] = ()) -> list[Hit]:
-        state = self._state()
-        return self._like(state, self._text_query(state, text), limit=limit, types=types, exclude=None)
+        try:
+            state = self._state()
+            q, words = self._text_query(state, text, language)
+            return self._like(state, q, limit=limit, types=types, exclude=None, min_shared=2 if words >= 4 else 1)
+        except IndexUnavailableError:
+            raise
+        except _BROKEN as exc:
+            self._drop(threading.get_ident())
+            raise IndexUnavailableError(repr(exc)) from exc
 
-    def _text_query(self, state: _State, text: str, *, keep: int = 25) -> wq.Query:
-        """More-like-this: the text's most distinctive terms (by inverse document frequency), each
-        looked for in every language's fields, so a Danish text finds Swedish neighbours where
-        their stems meet."""
-        reader = state.searcher.reader()
-        total = max(1, reader.doc_count())
-        scored: dict[str, float] = {}
+    def _text_query(self, state: _State, text: str, language: str, *, keep: int = 15,
+                    in_index: bool = False) -> tuple[wq.Query, int]:
+        """More-like-this: the text's most distinctive stems (tf-idf: how often the text uses a
+        word, how few documents of a language have it), looked for in the title, summary and body
+        of every language, so a Danish text finds Swedish and Norwegian neighbours where their
+        stems meet ("skolerne" and "skolorna" both give "skol"). The text is analysed in its own
+        language only (another language's stemmer makes noise of it), and words that are a stop
+        word in any of the four ("kan", "ved", "gör") never count. Returns the query and how many
+        distinct stems it looks for.
+
+        `in_index`: the text is a document of the index, in `language`; its own occurrences are
+        not counted (a word only it has finds nothing else)."""
+        import math  # here, not at the top: this method's edits stay within it
+        import re
+        from collections import Counter
+
+        own = language if language in self.analyzers else "en"
+        stop = frozenset().union(*(analysis.stop_words(lang) for lang in analysis.LANGUAGES))
+        words = [w for w in re.findall(r"\w+", text[:5000]) if analysis.fold(w) not in stop]
+        tokens = Counter(t.text for t in self.analyzers[own](" ".join(words), mode="query") if len(t.text) >= 3)
+        searcher = state.searcher
+        scored: dict[tuple[str, str], float] = {}
         for lang in analysis.LANGUAGES:
-            for token in self._tokens(lang, text[:5000]):
-                if len(token) < 3:
+            # Each language's fields hold only that language's documents: its own count decides.
+            total = searcher.doc_frequency("language", lang)
+            if not total:
+                continue
+            # Too common to tell documents apart (at least 4 documents, so a small archive keeps its words).
+            common = max(3.0, total * 0.1)
+            for token, tf in tokens.items():
+                df = max(searcher.doc_frequency(f"{part}_{lang}", token) for part in TEXT_PARTS)
+                if in_index and lang == own:
+                    df -= 1
+                if df <= 0 or df > common:
                     continue
-                df = max(state.searcher.doc_frequency(f"body_{lang}", token),
-                         state.searcher.doc_frequency(f"summary_{lang}", token),
-                         state.searcher.doc_frequency(f"title_{lang}", token))
-                if df == 0 or df > total * 0.3:
-                    continue
-                key = f"{lang}\x00{token}"
-                scored[key] = max(scored.get(key, 0.0), 1.0 / df)
-        best = sorted(scored.items(), key=lambda kv: -kv[1])[:keep]
-        subs = [wq.Term(f"{part}_{key.split(chr(0))[0]}", key.split(chr(0))[1]) for key, _ in best
+                scored[(lang, token)] = (1.0 + math.log(tf)) * math.log(1.0 + total / df)
+        # The `keep` most distinctive stems, each in every language where it occurs.
+        weight: dict[str, float] = {}
+        for (_lang, token), w in scored.items():
+            weight[token] = max(weight.get(token, 0.0), w)
+        chosen = set(sorted(weight, key=lambda t: (-weight[t], t))[:keep])
+        subs = [wq.Term(f"{part}_{lang}", token) for (lang, token) in sorted(scored) if token in chosen
                 for part in TEXT_PARTS]
-        return wq.Or(subs) if subs else wq.NullQuery
+        if not subs:
+            return wq.NullQuery, 0
+        # One flat disjunction: nesting an Or per word, or a coordination bonus (scale), made the
+        # search two to four times slower in Whoosh (measured; bench/search_related.py).
+        return wq.Or(subs), len(chosen)
 
     # ------------------------------------------------------------------ writing
     @contextmanager
@@ -461,18 +748,23 @@ class WhooshBackend:
         path = self.root / name
         path.mkdir()
         try:
+            # One pass over the database: the compound dictionary needs every text before the
+            # first document is analysed, so the documents it reads are spooled to a file and
+            # read back for writing (the second pass over the database and the Markdown
+            # rendering cost as much as Whoosh's own work: bench/search.py).
+            spool = _Spool(documents(), path / ".documents.spool")
             if self.analysis_mode == "full":
-                dictionary = analysis.CompoundDictionary.from_texts(
-                    (d.language, f"{d.title} {d.summary} {d.body}") for d in documents())
+                dictionary = analysis.CompoundDictionary.from_texts(spool.texts())
                 dictionary.save(path / DICTIONARY)
                 analysis.set_dictionary(dictionary)
             ix = index.create_in(str(path), self.schema)
             writer = ix.writer(limitmb=256, compound=False)
             count = 0
-            for d in documents():
+            for d in spool.replay():
                 writer.add_document(**self._fields(d))
                 count += 1
             writer.commit(optimize=True)
+            spool.remove()
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
