@@ -229,7 +229,7 @@ def entries_backend_for(app: Flask) -> SearchBackend:
                 _BACKENDS[key] = EntriesWhooshBackend(where, public_root=app.config["SEARCH_INDEX_DIR"])
             elif kind == "postgres":
                 from app.search.backends.postgres import PostgresBackend
-                _BACKENDS[key] = PostgresBackend(scope="entries")  # type: ignore[call-arg]
+                _BACKENDS[key] = PostgresBackend(str(where), scope="entries")
             else:
                 raise RuntimeError(f"SEARCH_BACKEND={kind!r} is not known: use whoosh or postgres")
         return _BACKENDS[key]

@@ -414,6 +414,8 @@ def test_bad_queries_are_answered_with_a_message(app, login, make_judging, rebui
     assert len(labels) == 1
 
 
+@pytest.mark.whoosh_only("deletes the Whoosh entries directory; the PostgreSQL analogue, a dropped table, is "
+                        "test_a_missing_index_answers_from_the_database_and_rebuilds")
 def test_a_missing_entries_index_answers_from_the_database(app, login, make_judging, rebuild_index,
                                                            jury_search) -> None:
     """R08: no 500 while the entries index is gone; the same permission filter and blind rules."""
@@ -477,6 +479,7 @@ def test_the_cli_rebuilds_and_checks_the_entries_index(app, make_judging) -> Non
     assert "Indexed 2 jury entries" in result.output
 
 
+@pytest.mark.whoosh_only("compound splitting: PostgreSQL's parser and Snowball stemmers cannot split compounds")
 def test_entries_split_compounds_with_the_archives_dictionary(app, login, make_challenge, make_judging,
                                                             rebuild_index, apply_index, jury_search) -> None:
     """A compound in an entry is found by its parts, with the dictionary of the public archive,

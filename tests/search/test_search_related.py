@@ -41,6 +41,8 @@ def _prior_art(html: str) -> str:
 
 
 @pytest.mark.both_databases
+@pytest.mark.whoosh_only("more-like-this weighs words by how rare they are; PostgreSQL keeps no document "
+                         "frequencies, so a document sharing only common words may be listed")
 def test_a_challenge_page_shows_a_related_challenge_in_another_language(client, make_challenge,
                                                                         rebuild_index) -> None:
     da = make_challenge("archived", **DA)
@@ -144,6 +146,8 @@ def test_a_new_draft_with_no_text_asks_nothing(client, login, make_concept, rebu
     assert 'class="prior-art"' not in response.get_data(as_text=True)
 
 
+@pytest.mark.whoosh_only("deletes and breaks the Whoosh index directory; the PostgreSQL analogue, a dropped "
+                        "table, is test_a_missing_index_answers_from_the_database_and_rebuilds")
 def test_the_pages_work_without_an_index(app, client, login, make_challenge, make_concept,
                                          rebuild_index) -> None:
     """R08: a deleted or broken index leaves the section out; the page still answers 200."""

@@ -59,7 +59,8 @@ WORDS = "search_words"
 NEXT = "_next"
 # Tables that live only on PostgreSQL, outside the models' metadata (migrations/env.py and the
 # migration test leave them out of the models-versus-migrations comparison).
-PG_ONLY_TABLES = (TABLE, WORDS)
+SCOPES = {"public": (TABLE, WORDS), "entries": ("search_entries", "search_entry_words")}
+PG_ONLY_TABLES = (TABLE, WORDS, "search_entries", "search_entry_words")
 CONFIGS = {"en": "english", "da": "danish", "nb": "norwegian", "sv": "swedish"}
 # Advisory lock keys (64-bit): the index writer's lock and the rebuild's own.
 WRITE_LOCK = 0x5EA2C4_0001
@@ -118,11 +119,11 @@ def index_ddl(name: str, final: str = TABLE) -> list[str]:
             f"CREATE INDEX ix_{final}_challenge_id{sfx} ON {name} (challenge_id)"]
 
 
-def words_ddl(name: str = WORDS, *, trigram: bool) -> list[str]:
-    sfx = name[len(WORDS):]
-    out = [f"CREATE TABLE {name} (word varchar(40) NOT NULL, CONSTRAINT pk_{WORDS}{sfx} PRIMARY KEY (word))"]
+def words_ddl(name: str = WORDS, final: str = WORDS, *, trigram: bool) -> list[str]:
+    sfx = name[len(final):]
+    out = [f"CREATE TABLE {name} (word varchar(40) NOT NULL, CONSTRAINT pk_{final}{sfx} PRIMARY KEY (word))"]
     if trigram:
-        out.append(f"CREATE INDEX ix_{WORDS}_trgm{sfx} ON {name} USING gin (word gin_trgm_ops)")
+        out.append(f"CREATE INDEX ix_{final}_trgm{sfx} ON {name} USING gin (word gin_trgm_ops)")
     return out
 
 
@@ -138,6 +139,9 @@ def fold_for(lang: str, value: str) -> str:
     if lang in _NATIVE:
         return analysis.lower(value).translate(_NATIVE[lang]).replace("aa", "å")
     return analysis.fold(value)
+
+
+_NO_TAGS = str.maketrans("<>", "  ")
 
 
 def _clean(value: str) -> str:
@@ -214,8 +218,11 @@ def _row(d: SearchDocument) -> dict[str, Any]:
         "tags": [t.lower() for t in d.tags], "tag_names": list(d.tag_names), "sdgs": [int(s) for s in d.sdgs],
         "prize_minor": d.prize_minor or 0, "currency": d.currency or "", "winner": bool(d.winner),
         "imported": bool(d.imported), "config": CONFIGS[lang],
-        "t_title": _clean(fold_for(lang, d.title)), "t_summary": _clean(fold_for(lang, d.summary)),
-        "t_body": _clean(fold_for(lang, body)),
+        # PostgreSQL's parser takes "<img src=x>" for a tag and indexes none of its words; Whoosh
+        # reads them as words. Written without the brackets, they are words here too.
+        "t_title": _clean(fold_for(lang, d.title)).translate(_NO_TAGS),
+        "t_summary": _clean(fold_for(lang, d.summary)).translate(_NO_TAGS),
+        "t_body": _clean(fold_for(lang, body)).translate(_NO_TAGS),
     }
 
 
@@ -226,7 +233,15 @@ def _is_missing(exc: DBAPIError) -> bool:
 class PostgresBackend:
     name = "postgres"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, scope: str = "public") -> None:
+        """`scope` "entries": the jury's entry documents, in tables and under locks of their own,
+        never in the public tables (S32; indexing.entries_backend_for)."""
+        if scope not in SCOPES:
+            raise RuntimeError(f"unknown search scope {scope!r}")
+        self.scope = scope
+        self.table, self.words = SCOPES[scope]
+        offset = 0 if scope == "public" else 0x10
+        self.write_lock, self.rebuild_lock = WRITE_LOCK + offset, REBUILD_LOCK + offset
         parsed = make_url(url)
         if parsed.get_backend_name() != "postgresql":
             raise RuntimeError("SEARCH_BACKEND=postgres needs the app's database on PostgreSQL "
@@ -256,7 +271,7 @@ class PostgresBackend:
         so a fresh deployment rebuilds on its first search, as with a missing Whoosh index)."""
         if self._built:
             return
-        comment = conn.execute(text("SELECT obj_description(to_regclass(:t), 'pg_class')"), {"t": TABLE}).scalar()
+        comment = conn.execute(text("SELECT obj_description(to_regclass(:t), 'pg_class')"), {"t": self.table}).scalar()
         if not comment or not str(comment).startswith("built"):
             raise IndexUnavailableError("the search table has not been built yet: run `flask search rebuild`")
         self._built = True
@@ -300,7 +315,7 @@ class PostgresBackend:
         unknown: list[str] = []
         if words:
             sql = _Sql()
-            checks = [f"EXISTS (SELECT 1 FROM {TABLE} WHERE tsv @@ {sql.term(t, langs)})" for t, langs in words]
+            checks = [f"EXISTS (SELECT 1 FROM {self.table} WHERE tsv @@ {sql.term(t, langs)})" for t, langs in words]
             found = conn.execute(text("SELECT " + ", ".join(checks)), sql.params).one()
             unknown = [w for (t, _), ok in zip(words, found, strict=True) if not ok for w in t.words]
         return groups, excluded, unknown
@@ -315,7 +330,7 @@ class PostgresBackend:
             if len(w) < 4:
                 continue
             candidates = conn.execute(text(
-                f"SELECT word FROM {WORDS} WHERE word % :w AND word <> :w "
+                f"SELECT word FROM {self.words} WHERE word % :w AND word <> :w "
                 "ORDER BY similarity(word, :w) DESC, word LIMIT 8"), {"w": w}).scalars().all()
             best = [c for c in candidates if c[:1] == w[:1] and _edits(c, w) <= 2]
             if best:
@@ -393,16 +408,16 @@ class PostgresBackend:
         # The page first (ids, scores and dates only, so the sort stays narrow), then its rows.
         rows = conn.execute(text(
             f"SELECT {cols}, d.config, top.score, {headline} AS headline FROM ("
-            f"  SELECT d.doc_id, d.date, {score} AS score FROM {TABLE} d WHERE {cond}"
+            f"  SELECT d.doc_id, d.date, {score} AS score FROM {self.table} d WHERE {cond}"
             f"  ORDER BY {order} LIMIT :limit OFFSET :offset) top "
-            f"JOIN {TABLE} d ON d.doc_id = top.doc_id "
+            f"JOIN {self.table} d ON d.doc_id = top.doc_id "
             f"ORDER BY {', '.join('top.' + o for o in order.split(', '))}"), sql.params).mappings().all()
         hits = [self._hit(r) for r in rows]
         facets: dict[str, list[tuple[str, int]]] = {}
         if request.facets:
             total, facets = self._facets(conn, cond, sql.params)
         else:
-            total = int(conn.execute(text(f"SELECT count(*) FROM {TABLE} d WHERE {cond}"), sql.params).scalar() or 0)
+            total = int(conn.execute(text(f"SELECT count(*) FROM {self.table} d WHERE {cond}"), sql.params).scalar() or 0)
         suggestion = self._suggestion(request.query, corrections) if request.suggest else None
         return SearchResults(hits=hits, total=total, page=request.page, per_page=request.per_page, facets=facets,
                              suggestion=suggestion, corrected=bool(corrections) and total > 0)
@@ -418,7 +433,7 @@ class PostgresBackend:
         sets = ", ".join(f"({f})" for f in self._SCALAR_FACETS)
         rows = conn.execute(text(
             f"WITH m AS MATERIALIZED (SELECT d.type, d.organisation, d.country, d.year, d.language, d.tags, "
-            f"d.sdgs, d.winner FROM {TABLE} d WHERE {cond}) "
+            f"d.sdgs, d.winner FROM {self.table} d WHERE {cond}) "
             f"SELECT CASE {which} ELSE '' END, {value}, count(*), count(*) FILTER (WHERE winner) "
             f"FROM m GROUP BY GROUPING SETS ({sets}, ()) "
             "UNION ALL SELECT 'tag', t, count(*), 0 FROM (SELECT unnest(tags) AS t FROM m) x GROUP BY t "
@@ -495,16 +510,16 @@ class PostgresBackend:
         rows = conn.execute(text(
             f"SELECT {cols}, d.config, top.score, ts_headline(d.config, {self._shielded(sql)}, {q}, "
             f"{sql.bind(HEADLINE_OPTIONS)}) AS headline FROM ("
-            f"  SELECT d.doc_id, ts_rank(d.tsv_head, {q}, 1) AS score FROM {TABLE} d "
+            f"  SELECT d.doc_id, ts_rank(d.tsv_head, {q}, 1) AS score FROM {self.table} d "
             f"  WHERE {' AND '.join(where)} ORDER BY score DESC, d.doc_id LIMIT :limit) top "
-            f"JOIN {TABLE} d ON d.doc_id = top.doc_id ORDER BY top.score DESC, top.doc_id"), sql.params).mappings().all()
+            f"JOIN {self.table} d ON d.doc_id = top.doc_id ORDER BY top.score DESC, top.doc_id"), sql.params).mappings().all()
         return [self._hit(r) for r in rows]
 
     def similar(self, doc_id: str, *, limit: int = 5, types: tuple[str, ...] = (),
                 exclude_challenge: int | None = None) -> list[Hit]:
         with self._begin() as conn:
             self._ensure_built(conn)
-            row = conn.execute(text(f"SELECT title, summary FROM {TABLE} WHERE doc_id = :id"), {"id": doc_id}).first()
+            row = conn.execute(text(f"SELECT title, summary FROM {self.table} WHERE doc_id = :id"), {"id": doc_id}).first()
             if row is None:
                 return []
             return self._like(conn, f"{row.title} {row.summary}", limit=limit, types=types, exclude_ids=(doc_id,),
@@ -539,7 +554,7 @@ class PostgresBackend:
     def writing(self, timeout: float = 10.0) -> Any:
         """The lock every index write holds, across processes and hosts (a session-level advisory
         lock on a connection of its own); TimeoutError after `timeout` seconds."""
-        return self._advisory(WRITE_LOCK, timeout)
+        return self._advisory(self.write_lock, timeout)
 
     def write(self, upserts: Iterable[SearchDocument], deletes: Iterable[str]) -> None:
         rows = [_row(d) for d in upserts]
@@ -547,19 +562,19 @@ class PostgresBackend:
         with self._begin() as conn:
             self._ensure_built(conn)
             if gone:
-                conn.execute(text(f"DELETE FROM {TABLE} WHERE doc_id = ANY(CAST(:ids AS text[]))"), {"ids": gone})
+                conn.execute(text(f"DELETE FROM {self.table} WHERE doc_id = ANY(CAST(:ids AS text[]))"), {"ids": gone})
             if rows:
-                conn.execute(text(_insert_sql(TABLE, upsert=True)), rows)
+                conn.execute(text(_insert_sql(self.table, upsert=True)), rows)
                 if self.trigram(conn):
                     words: set[str] = set()
                     for r in rows:
                         words |= _words(" ".join((r["title"], r["summary"], r["t_body"])))
-                    conn.execute(text(f"INSERT INTO {WORDS} (word) SELECT unnest(CAST(:w AS text[])) "
+                    conn.execute(text(f"INSERT INTO {self.words} (word) SELECT unnest(CAST(:w AS text[])) "
                                       "ON CONFLICT DO NOTHING"), {"w": sorted(words)})
 
     def rebuild(self, documents: Callable[[], Iterator[SearchDocument]], *, replay: Callable[[], None]) -> int:
-        nxt, words_nxt = TABLE + NEXT, WORDS + NEXT
-        with self._advisory(REBUILD_LOCK, timeout=3600.0):
+        nxt, words_nxt = self.table + NEXT, self.words + NEXT
+        with self._advisory(self.rebuild_lock, timeout=3600.0):
             with self.engine.begin() as conn:
                 trigram = self.trigram(conn)
                 conn.execute(text(f"DROP TABLE IF EXISTS {nxt}"))
@@ -587,9 +602,9 @@ class PostgresBackend:
             if batch:
                 flush()
             with self.engine.begin() as conn:
-                for stmt in index_ddl(nxt):
+                for stmt in index_ddl(nxt, self.table):
                     conn.execute(text(stmt))
-                for stmt in words_ddl(words_nxt, trigram=trigram):
+                for stmt in words_ddl(words_nxt, self.words, trigram=trigram):
                     conn.execute(text(stmt))
                 if vocabulary:
                     conn.execute(text(f"INSERT INTO {words_nxt} (word) SELECT unnest(CAST(:w AS text[]))"),
@@ -598,11 +613,11 @@ class PostgresBackend:
             with self.writing(timeout=60.0):
                 with self.engine.begin() as conn:
                     conn.execute(text("SET LOCAL lock_timeout = '30s'"))
-                    conn.execute(text(f"DROP TABLE IF EXISTS {TABLE}, {WORDS}"))
-                    self._rename(conn, nxt, TABLE, index_ddl(nxt))
-                    self._rename(conn, words_nxt, WORDS, words_ddl(words_nxt, trigram=trigram))
+                    conn.execute(text(f"DROP TABLE IF EXISTS {self.table}, {self.words}"))
+                    self._rename(conn, nxt, self.table, index_ddl(nxt, self.table))
+                    self._rename(conn, words_nxt, self.words, words_ddl(words_nxt, self.words, trigram=trigram))
                     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-                    conn.execute(text(f"COMMENT ON TABLE {TABLE} IS 'built {stamp}, {count} documents'"))
+                    conn.execute(text(f"COMMENT ON TABLE {self.table} IS 'built {stamp}, {count} documents'"))
                 self._built = True
                 replay()
         return count
@@ -623,12 +638,12 @@ class PostgresBackend:
     def doc_ids(self) -> set[str]:
         with self._begin() as conn:
             self._ensure_built(conn)
-            return set(conn.execute(text(f"SELECT doc_id FROM {TABLE}")).scalars())
+            return set(conn.execute(text(f"SELECT doc_id FROM {self.table}")).scalars())
 
     def count(self) -> int:
         with self._begin() as conn:
             self._ensure_built(conn)
-            return int(conn.execute(text(f"SELECT count(*) FROM {TABLE}")).scalar() or 0)
+            return int(conn.execute(text(f"SELECT count(*) FROM {self.table}")).scalar() or 0)
 
     def status(self) -> dict[str, object]:
         try:
