@@ -21,8 +21,10 @@ def test_demo_juries_give_a_non_trivial_ranking_and_winners(app: Flask) -> None:
     assert "chair of “Från skolbänk till arbetsliv”" in result.output
     assert "juror of “Cutting food waste in campus canteens”" in result.output
     with app.app_context():
+        # Judged on the platform (the archive's imported challenges were judged before it).
         ended = db.session.scalars(select(Challenge).where(
-            Challenge.state.in_([ChallengeState.RESULTS, ChallengeState.ARCHIVED]))).all()
+            Challenge.state.in_([ChallengeState.RESULTS, ChallengeState.ARCHIVED]),
+            Challenge.imported_at.is_(None))).all()
         assert ended
         for challenge in ended:
             decision = queries.decision(challenge.id)
@@ -50,4 +52,4 @@ def test_demo_juries_give_a_non_trivial_ranking_and_winners(app: Flask) -> None:
     assert second.exit_code == 0
     with app.app_context():
         assert all(len(queries.seats(c.id)) == 3 for c in db.session.scalars(select(Challenge).where(
-            Challenge.state.in_([ChallengeState.RESULTS, ChallengeState.ARCHIVED]))))
+            Challenge.state.in_([ChallengeState.RESULTS, ChallengeState.ARCHIVED]), Challenge.imported_at.is_(None))))
