@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.challenges.lifecycle import public_clause
 from app.challenges.models import SDG_LABELS, Challenge, Tag
 from app.i18n import _l
+from app.i18n_setup import LANGUAGE_NAMES
 from app.organisations.models import COUNTRY_LABELS, Organisation
 from app.search import indexing
 from app.search.backends import Hit, IndexUnavailableError, SearchRequest, SearchResults
@@ -24,7 +25,6 @@ PER_PAGE = 20
 FALLBACK_LIMIT = 200
 
 TYPE_LABELS = {CHALLENGE: _l("Challenges"), CONCEPT: _l("Concepts")}
-LANGUAGE_LABELS = {"en": "English", "da": "Dansk", "nb": "Norsk bokmål", "sv": "Svenska"}
 FACET_LABELS = {
     "type": _l("Type"), "organisation": _l("Organisation"), "country": _l("Country"), "year": _l("Year"),
     "language": _l("Language"), "tag": _l("Topic"), "sdg": _l("Sustainable Development Goal"),
@@ -46,7 +46,7 @@ def _labels(results: SearchResults) -> dict[str, dict[str, str]]:
     """Readable names for the facet values shown (one query per kind, not per value)."""
     out: dict[str, dict[str, str]] = {
         "type": {k: str(v) for k, v in TYPE_LABELS.items()},
-        "language": dict(LANGUAGE_LABELS),
+        "language": dict(LANGUAGE_NAMES),  # each language in its own words, as the switcher shows them
         "country": {str(k): str(v) for k, v in COUNTRY_LABELS.items()},
         "sdg": {str(k): f"{k}. {v}" for k, v in SDG_LABELS.items()},
         "winner": {"true": str(_l("Winning concepts only"))},

@@ -76,3 +76,16 @@ def test_facets_work_without_javascript(archive, live_server: str, new_page: Cal
         page.locator(".site-search button").click()
     assert "q=affald" in page.url
     assert "Affaldssortering i boligområder" in page.locator(".results").inner_text()
+
+
+@pytest.mark.parametrize(("lang", "width", "path"), [("en", 320, "/feeds/challenges.atom"),
+                                                      ("sv", 1280, "/calendar/deadlines.ics")])
+def test_the_subscribe_page_of_a_feed_passes_axe(live_server: str, new_page: Callable[..., Any],
+                                                 audit: Callable[..., None], lang: str, width: int, path: str) -> None:
+    """Issue 12, item 6: a feed or calendar link opened in a browser is a page a person can read."""
+    page = new_page(lang, viewport={"width": width, "height": 900})
+    page.goto(live_server + path)
+    assert page.locator("#feed-url").input_value().endswith(path)
+    audit(page, f"subscribe page {lang} {width}: {path}", lang=lang)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{path} at {width}: scrolls sideways by {overflow}px"
