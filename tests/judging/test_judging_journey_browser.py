@@ -262,15 +262,10 @@ def test_the_judging_journey_by_keyboard(app: Any, live_server: str, browser: An
         assert title in visitor.locator(".winner-rows").first.inner_text()
 
         # -- Every member of every team: one outcome email, in their language.
-        with app.app_context():
-            from app.mail.models import OutboxMessage
-            print("DEBUG2", [(u.email, u.locale) for u in db.session.scalars(select(User).where(User.email.in_(members)))])
-            print("DEBUG3", [(m.to_addr, m.locale, m.subject) for m in db.session.scalars(select(OutboxMessage))][-8:])
         send_outbox()
         for member in members:
             outcome = [m for m in smtp_sink.to(member) if title in str(m["Subject"])]
             assert len(outcome) == 1, (member, [str(m["Subject"]) for m in smtp_sink.to(member)])
-            print("DEBUG", member, member in nb_members, smtp_sink.text_of(outcome[0])[:300])
             expected = "Resultatene av" if member in nb_members else "The results of"
             assert str(outcome[0]["Subject"]).startswith(expected), outcome[0]["Subject"]
     finally:
