@@ -42,6 +42,10 @@ TRANSITIONS: dict[ChallengeState, frozenset[ChallengeState]] = {
 TIME_DRIVEN = frozenset({(S.SCHEDULED, S.OPEN), (S.OPEN, S.CLOSED)})
 CANCELLABLE = frozenset(s for s, targets in TRANSITIONS.items() if S.CANCELLED in targets)
 PUBLIC_STATES = frozenset(S) - {S.DRAFT}
+# Nothing more happens in these (no dates to come, no email to follow): the challenge page offers
+# results instead of "follow" and "add the dates to your calendar" (issue 12). None is time-driven,
+# so the stored state tells.
+FINISHED_STATES = frozenset({S.RESULTS, S.ARCHIVED, S.CANCELLED})
 
 
 def effective_state(challenge: Challenge, now: datetime) -> ChallengeState:

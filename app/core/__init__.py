@@ -6,8 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.core import cli, formatting, web
+    from app.core import cli, contents, formatting, web
 
     web.init_app(app)
     formatting.init_app(app)
+    contents.init_app(app)
     cli.register(app)

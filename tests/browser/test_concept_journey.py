@@ -109,7 +109,9 @@ def test_student_team_submits_and_organiser_exports(
         submit(lead, "form[action$='/submit']")
         assert re.search(r"/concepts/\d+/versions/1$", lead.url), lead.url
         audit(lead, f"concept journey {lang}: receipt", lang=lang)
-        fingerprint = re.search(r"\b[0-9a-f]{64}\b", lead.locator("main").inner_text())
+        # The fingerprint is in the receipt's collapsed "for the technically minded" part (issue 12).
+        fingerprint = re.search(r"\b[0-9a-f]{64}\b", lead.locator("details.technical code.fingerprint").first
+                                .text_content() or "")
         assert fingerprint
 
         # Both members get a receipt with the fingerprint.

@@ -546,8 +546,17 @@ def save_rubric(*, challenge: Challenge, by: User, rows: list[CriterionInput], r
 
 
 # ---------------------------------------------------------------- publishing
-def publish_checklist(challenge: Challenge, now: datetime) -> list[tuple[str, bool]]:
-    """What a challenge needs before it is published: (what, done) in the current locale."""
+@dataclass(frozen=True)
+class PublishItem:
+    """One thing a challenge needs before it is published; `key` names where it is fixed (the views map it to a field)."""
+
+    key: str
+    label: str
+    done: bool
+
+
+def publish_items(challenge: Challenge, now: datetime) -> list[PublishItem]:
+    """What a challenge needs before it is published, each marked done or not, in the current locale."""
     times = (challenge.opens_at, challenge.deadline_at, challenge.judging_ends_at, challenge.results_at)
     timeline_complete = all(t is not None for t in times) and not timeline_errors(
         opens_at=challenge.opens_at, deadline_at=challenge.deadline_at,
@@ -555,19 +564,28 @@ def publish_checklist(challenge: Challenge, now: datetime) -> list[tuple[str, bo
     total = sum(c.weight for c in challenge.criteria)
     split_ok = len(challenge.prize_split or []) == challenge.prize_count and sum(challenge.prize_split or []) == 100
     return [
-        (_("A title"), bool((challenge.title or "").strip())),
-        (_("A summary for lists"), bool((challenge.summary or "").strip())),
-        (_("A problem statement"), bool((challenge.problem_md or "").strip())),
-        (_("Prize money, with a split that adds up to 100 percent"), challenge.prize_minor > 0 and split_ok),
-        (_("The whole timeline, in order: opening, deadline, end of judging, results"), timeline_complete),
-        (_("A submission deadline in the future"), challenge.deadline_at is not None and challenge.deadline_at > now),
-        (_("Judging criteria whose weights add up to 100 percent (now %(sum)d)", sum=total),
-         bool(challenge.criteria) and total == 100),
-        (_("Who may enter, individually or in teams"),
-         bool(challenge.eligibility) and (challenge.allow_individuals or challenge.allow_teams)),
-        (_("A text alternative for the cover image"), not challenge.cover_image_hash or bool(challenge.cover_image_alt)),
-        (_("An approved organisation"), challenge.organisation.is_approved),
+        PublishItem("title", _("A title"), bool((challenge.title or "").strip())),
+        PublishItem("summary", _("A summary for lists"), bool((challenge.summary or "").strip())),
+        PublishItem("problem", _("A problem statement"), bool((challenge.problem_md or "").strip())),
+        PublishItem("prize", _("Prize money, with a split that adds up to 100 percent"),
+                    challenge.prize_minor > 0 and split_ok),
+        PublishItem("timeline", _("The whole timeline, in order: opening, deadline, end of judging, results"),
+                    timeline_complete),
+        PublishItem("deadline", _("A submission deadline in the future"),
+                    challenge.deadline_at is not None and challenge.deadline_at > now),
+        PublishItem("rubric", _("Judging criteria whose weights add up to 100 percent (now %(sum)d)", sum=total),
+                    bool(challenge.criteria) and total == 100),
+        PublishItem("eligibility", _("Who may enter, individually or in teams"),
+                    bool(challenge.eligibility) and (challenge.allow_individuals or challenge.allow_teams)),
+        PublishItem("cover_alt", _("A text alternative for the cover image"),
+                    not challenge.cover_image_hash or bool(challenge.cover_image_alt)),
+        PublishItem("organisation", _("An approved organisation"), challenge.organisation.is_approved),
     ]
+
+
+def publish_checklist(challenge: Challenge, now: datetime) -> list[tuple[str, bool]]:
+    """What a challenge needs before it is published: (what, done) in the current locale."""
+    return [(item.label, item.done) for item in publish_items(challenge, now)]
 
 
 def publish_problems(challenge: Challenge, now: datetime) -> list[str]:

@@ -6,8 +6,11 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from app.accounts.models import User
-from app.challenges.models import Challenge, Follow
+from app.challenges.lifecycle import FINISHED_STATES
+from app.challenges.models import Challenge, ChallengeState, Follow
 from app.db import db
+from app.errors import DomainError
+from app.i18n import _l
 from app.mail.services import queue_mail
 from app.organisations.models import Organisation
 
@@ -35,7 +38,10 @@ def notify_followers(challenge: Challenge, *, template: str, subject: Any, exclu
 
 
 def follow(*, user: User, challenge: Challenge | None = None, organisation: Organisation | None = None) -> Follow:
-    """Follow a challenge or an organisation (exactly one); following again changes nothing."""
+    """Follow a challenge or an organisation (exactly one); following again changes nothing.
+
+    Raises DomainError for a challenge that has ended (results, archived or cancelled).
+    """
     if (challenge is None) == (organisation is None):
         raise ValueError("follow exactly one challenge or organisation")
     target = (Follow.challenge_id == challenge.id) if challenge is not None else (
@@ -43,6 +49,9 @@ def follow(*, user: User, challenge: Challenge | None = None, organisation: Orga
     existing = db.session.scalar(select(Follow).where(Follow.user_id == user.id, target))
     if existing is not None:
         return existing
+    if challenge is not None and ChallengeState(challenge.state) in FINISHED_STATES:
+        raise DomainError(_l("This challenge has ended, so there is nothing more to follow. Its results stay on "
+                             "its page."))
     row = Follow(user_id=user.id, challenge_id=challenge.id if challenge is not None else None,
                  organisation_id=organisation.id if organisation is not None else None)
     db.session.add(row)

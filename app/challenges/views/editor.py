@@ -108,11 +108,31 @@ def _labels() -> dict[str, Any]:
             "SDG_LABELS": SDG_LABELS, "money_example": money_example(str(get_locale() or "en"))}
 
 
+# Where each publish checklist item is fixed: the editor's field, or another page (None: not by the staff).
+_PUBLISH_FIELDS = {"title": "title", "summary": "summary", "problem": "problem_md", "prize": "prize_amount",
+                   "timeline": "opens_at", "deadline": "deadline_at", "eligibility": "eligibility-0",
+                   "cover_alt": "cover_alt"}
+
+
+def publish_panel(challenge: Challenge, now: Any) -> list[tuple[editor.PublishItem, str | None]]:
+    """The publish checklist with a link to where each item is fixed (editor and manage pages)."""
+    out: list[tuple[editor.PublishItem, str | None]] = []
+    for item in editor.publish_items(challenge, now):
+        if item.key == "rubric":
+            link: str | None = url_for("challenges.rubric", slug=challenge.slug)
+        elif item.key in _PUBLISH_FIELDS:
+            link = f"{url_for('challenges.edit', slug=challenge.slug)}#{_PUBLISH_FIELDS[item.key]}"
+        else:
+            link = None
+        out.append((item, link))
+    return out
+
+
 def _render_edit(challenge: Challenge, form: Any, status: int = 200, publish_failed: bool = False) -> Any:
     now = clock.now()
     mode = editor.edit_mode(challenge, now)
     state = lifecycle.effective_state(challenge, now)
-    checklist = editor.publish_checklist(challenge, now) if state.value == "draft" else []
+    checklist = publish_panel(challenge, now) if state.value == "draft" else []
     return render_template(
         "challenges/edit_challenge.html", challenge=challenge, form=form, mode=mode.value, state=state,
         checklist=checklist, publish_failed=publish_failed, readability=editor.brief_readability(challenge),

@@ -16,10 +16,12 @@ from app.challenges.models import (
 from app.challenges.permissions import can_edit_challenge
 from app.challenges.services import manage as manage_service
 from app.challenges.views._load import visible_challenge
+from app.challenges.views.editor import publish_panel
 from app.core.timeutil import clock
 from app.db import db
 from app.errors import DomainError
 from app.i18n import _
+from app.organisations.forms import ActionForm
 
 
 def labels_context() -> dict[str, Any]:
@@ -32,8 +34,10 @@ def _render_manage(challenge: Any, form: StateForm | None = None, status: int = 
     now = clock.now()
     record = queries.manage_record(challenge)
     steps = manage_service.manual_steps(challenge, now)
+    state = lifecycle.effective_state(challenge, now)
     return render_template(
-        "challenges/manage.html", challenge=challenge, state=lifecycle.effective_state(challenge, now),
+        "challenges/manage.html", challenge=challenge, state=state,
+        checklist=publish_panel(challenge, now) if state is ChallengeState.DRAFT else [], action_form=ActionForm(),
         stored_state=ChallengeState(challenge.state), steps=[s for s in steps if s is not ChallengeState.CANCELLED],
         can_cancel=ChallengeState.CANCELLED in steps, form=form or StateForm(), history=record.history,
         changes=record.changes, pending=record.pending, refused=refused,

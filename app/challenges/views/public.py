@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.decorators import verified_required
 from app.challenges import queries, signals
 from app.challenges.forms.public import ChallengeFilterForm
+from app.challenges.lifecycle import FINISHED_STATES
 from app.challenges.models import (
     ChallengeState,
 )
@@ -27,6 +28,7 @@ from app.core.pagination import page_args
 from app.core.timeutil import clock
 from app.core.web import render_error
 from app.db import db
+from app.errors import DomainError
 from app.i18n import _, _n
 from app.organisations.models import Organisation
 
@@ -91,7 +93,7 @@ def detail(slug: str) -> Any:
     public = queries.is_public(challenge)
     return render_template(
         "challenges/detail.html", challenge=challenge, public=public,
-        state=challenge_state(challenge), record=queries.public_record(challenge),
+        state=challenge_state(challenge), finished=ChallengeState(challenge.state) in FINISHED_STATES, record=queries.public_record(challenge),
         following=queries.is_following(current_user, challenge=challenge),
         is_staff=is_staff_of_challenge(current_user, challenge),
         related=_related(challenge) if public else [],
@@ -123,7 +125,11 @@ def follow(slug: str) -> Any:
         # Nobody follows a draft (there is nothing to be told yet) or a challenge imported into the
         # archive (it ended elsewhere, before it came here: there is nothing more to be told).
         abort(404)
-    follows.follow(user=current_user, challenge=challenge)
+    try:
+        follows.follow(user=current_user, challenge=challenge)
+    except DomainError as exc:
+        db.session.rollback()
+        return render_error(409, str(exc))
     _commit_follow()
     flash(_("You follow this challenge. We will email you about changes, answers and results."), "success")
     return redirect(url_for(".detail", slug=challenge.slug))

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.challenges.lifecycle import effective_state
 from app.challenges.models import LICENCE_LABELS, LICENCE_SHORT, Licence
 from app.concepts import queries
 from app.concepts.forms.submission import ActionForm, SubmitForm, WithdrawForm
@@ -206,6 +207,7 @@ def version(concept_id: int, number: int) -> Any:
     item = _version_of(concept, number)
     members = queries.version_members(item)
     document = fingerprint_document(item, concept.id)
+    now = clock.now()
     return render_template(
         "concepts/version.html", concept=concept, challenge=concept.challenge, version=item,
         reference=reference(concept.id), members=members, canonical=canonical_json(document),
@@ -213,6 +215,9 @@ def version(concept_id: int, number: int) -> Any:
         licence_label=_licence_label(item.licence), licence_long=LICENCE_LABELS.get(item.licence, item.licence),
         state_label=CONCEPT_STATE_LABELS[ConceptState(concept.state)],
         overview_url=url_for("concepts.overview", concept_id=concept.id),
+        challenge_url=url_for("challenges.detail", slug=concept.challenge.slug),
+        challenge_state=effective_state(concept.challenge, now), deadline=concept.deadline(),
+        writable=concept.is_writable(now, grace_seconds()),
         submitted_utc=as_utc(item.submitted_at).strftime("%Y-%m-%d %H:%M:%S UTC"))
 
 

@@ -11,5 +11,10 @@
         if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
       });
     });
+    // "On this page" lists are open in the HTML; on a narrow screen they start closed, so that the
+    // content is not pushed down (issue 12). The reader can open them with one tap.
+    if (window.matchMedia && window.matchMedia("(max-width: 40rem)").matches) {
+      document.querySelectorAll("details[data-collapse-narrow]").forEach(function (el) { el.open = false; });
+    }
   });
 })();
