@@ -14,12 +14,6 @@ from wtforms.validators import Length, ValidationError
 
 from app.i18n import _, _n
 
-# The counter's texts; `{n}` is filled in by counter.js.
-_COUNTER_TEXTS = {
-    "left": ("%(count)s character left", "%(count)s characters left"),
-    "over": ("%(count)s character too many", "%(count)s characters too many"),
-}
-
 
 def text_length(value: Any) -> int:
     """Characters as a person counts them (and as counter.js does): a line break is one, \\r\\n or not."""
@@ -74,12 +68,14 @@ def length_limit(field: Any) -> TextLength | None:
 
 
 def counter_attrs() -> dict[str, str]:
-    """The counter's texts, in the reader's language, as data attributes for counter.js."""
-    attrs = {}
-    for key, (one, other) in _COUNTER_TEXTS.items():
-        attrs[f"data-{key}-one"] = _n(one, other, 1, count="{n}")
-        attrs[f"data-{key}-other"] = _n(one, other, 2, count="{n}")
-    return attrs
+    """The counter's texts, in the reader's language, as data attributes for counter.js (which
+    fills in `{n}`). Literal calls, so that the extractor finds them."""
+    return {
+        "data-left-one": _n("%(count)s character left", "%(count)s characters left", 1, count="{n}"),
+        "data-left-other": _n("%(count)s character left", "%(count)s characters left", 2, count="{n}"),
+        "data-over-one": _n("%(count)s character too many", "%(count)s characters too many", 1, count="{n}"),
+        "data-over-other": _n("%(count)s character too many", "%(count)s characters too many", 2, count="{n}"),
+    }
 
 
 def limit_hint(limit: TextLength) -> str:
