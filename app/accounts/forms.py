@@ -18,8 +18,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import EmailField, SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Optional, ValidationError
 
+from app.core.forms import TextLength
 from app.core.timeutil import is_valid_timezone
 from app.i18n import _, _l
 from app.i18n_setup import LANGUAGE_NAMES
@@ -75,7 +76,7 @@ def password_hint() -> str:
 def _email_field(label: Any = None) -> EmailField:
     return EmailField(label or _l("Email address"), filters=[_email_filter], validators=[
         DataRequired(message=_l("Enter your email address.")),
-        Length(max=254, message=_l("An email address has at most %(max)d characters.")),
+        TextLength(max=254, quiet=True),
         Email(message=_l("Enter an email address in the form name@example.org."), check_deliverability=False),
     ])
 
@@ -83,7 +84,7 @@ def _email_field(label: Any = None) -> EmailField:
 def _display_name_field() -> StringField:
     return StringField(_l("Display name"), filters=[_name_filter], validators=[
         DataRequired(message=_l("Enter your name.")),
-        Length(max=80, message=_l("Use at most %(max)d characters.")),
+        TextLength(max=80),
     ], description=_l("Shown to others on the platform, for example in teams."))
 
 
@@ -94,7 +95,7 @@ def _participant_kind_field() -> RadioField:
 
 def _institution_field() -> StringField:
     return StringField(_l("Institution or company (optional)"), filters=[_strip], validators=[
-        Optional(), Length(max=160, message=_l("Use at most %(max)d characters."))],
+        Optional(), TextLength(max=160)],
         description=_l("Your school, university, startup or employer."))
 
 
@@ -122,7 +123,7 @@ class SignupForm(FlaskForm):
 class LoginForm(FlaskForm):
     # No format check: a malformed address fails like an unknown one (S05) and counts as a failure (S06).
     email = EmailField(_l("Email address"), filters=[_email_filter], validators=[
-        DataRequired(message=_l("Enter your email address.")), Length(max=254)])
+        DataRequired(message=_l("Enter your email address.")), TextLength(max=254, quiet=True)])
     password = PasswordField(_l("Password"), validators=[InputRequired(message=_l("Enter your password."))])
     remember = BooleanField(_l("Keep me logged in on this device for up to 30 days"))
     next = HiddenField()
@@ -204,7 +205,7 @@ def _profile_text(value: Any) -> Any:
 def _link_field(number: int) -> StringField:
     # The hint is said once, on the fieldset around the three (templates/accounts/profile.html).
     return StringField(_l("Link %(number)d", number=number), filters=[_strip], validators=[
-        Optional(), Length(max=LINK_MAX, message=_l("A link has at most %(max)d characters.")), _check_link])
+        Optional(), TextLength(max=LINK_MAX, quiet=True), _check_link])
 
 
 def _check_link(form: Any, field: Any) -> None:
@@ -225,7 +226,7 @@ class ProfileForm(FlaskForm):
     country = SelectField(_l("Country (optional)"), validate_choice=False,
                           description=_l("Where you live or study."))
     bio = TextAreaField(_l("About you (optional)"), filters=[_profile_text], validators=[
-        Optional(), Length(max=BIO_MAX, message=_l("Use at most %(max)d characters."))],
+        Optional(), TextLength(max=BIO_MAX, stated=True)],
         description=_l("A few sentences for your teammates and the organisers, in plain text "
                        "(at most 600 characters)."))
     link_1 = _link_field(1)

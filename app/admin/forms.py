@@ -5,10 +5,11 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional, StopValidation, ValidationError
 
 from app.admin.queries import find_actor
 from app.challenges.forms.public import ChoiceField
+from app.core.forms import TextLength
 from app.i18n import _, _l
 
 
@@ -18,7 +19,7 @@ def _strip(value: Any) -> Any:
 
 class RejectForm(FlaskForm):
     reason = TextAreaField(_l("Reason for rejecting"), filters=[_strip],
-                           validators=[DataRequired(), Length(max=500)],
+                           validators=[DataRequired(), TextLength(max=500, stated=True)],
                            description=_l("The applicant receives this text by email. At most 500 characters."))
 
 
@@ -63,7 +64,7 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     actor = StringField(_l("Who"), filters=[_strip],
-                        validators=[Optional(), Length(max=254, message=_l("At most %(max)d characters."))],
+                        validators=[Optional(), TextLength(max=254, quiet=True)],
                         description=_l("An email address or a user number."))
     action = ChoiceField(_l("Action"))
     object_type = ChoiceField(_l("Type of object"))

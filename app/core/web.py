@@ -15,6 +15,7 @@ from app.db import db
 from app.errors import DomainError, Problem
 from app.i18n import _, _l
 
+from .forms import counter_attrs, length_limit, limit_hint
 from .seclog import security_event
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -108,11 +109,14 @@ def field_attrs(field: Any, described: list[str], autocomplete: str | None = Non
         attrs["aria-invalid"] = "true"
     if autocomplete:
         attrs["autocomplete"] = autocomplete
+    if (limit := length_limit(field)) is not None:
+        attrs["data-maxlength"] = str(limit.max)  # counter.js; never `maxlength`, which cuts pasted text
     return attrs
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals["field_attrs"] = field_attrs
+    app.jinja_env.globals.update(field_attrs=field_attrs, length_limit=length_limit, limit_hint=limit_hint,
+                                 counter_attrs=counter_attrs)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -5,8 +5,9 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import ValidationError
 
+from app.core.forms import TextLength
 from app.i18n import _, _l
 
 
@@ -34,7 +35,7 @@ class OutboxFilterForm(FlaskForm):
 
     state = ChoiceField(_l("State"), default="")
     recipient = StringField(_l("Recipient contains"), filters=[_strip],
-                            validators=[Length(max=254, message=_l("At most %(max)d characters."))])
+                            validators=[TextLength(max=254, quiet=True)])
 
     def __init__(self, *args: Any, states: list[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

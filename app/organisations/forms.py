@@ -8,9 +8,10 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField, URLField
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
 from app.accounts.forms import timezone_choices as account_timezone_choices
+from app.core.forms import TextLength
 from app.i18n import _l
 
 from .models import COUNTRY_LABELS, ORGANISATION_KIND_LABELS, ROLE_LABELS, Role
@@ -48,19 +49,19 @@ def timezone_choices(current: str | None = None) -> list[SelectChoice]:
 
 class OrganisationForm(FlaskForm):
     name = StringField(_l("Name of the organisation"), filters=[_strip],
-                       validators=[DataRequired(), Length(max=160)])
+                       validators=[DataRequired(), TextLength(max=160)])
     kind = RadioField(_l("Kind of organisation"), validators=[DataRequired()],
                       choices=[SelectChoice(k.value, label) for k, label in ORGANISATION_KIND_LABELS.items()])
     country = RadioField(_l("Country"), validators=[DataRequired()],
                          choices=[SelectChoice(c.value, label) for c, label in COUNTRY_LABELS.items()])
-    website = URLField(_l("Website"), filters=[_strip], validators=[Optional(), Length(max=300), http_url],
+    website = URLField(_l("Website"), filters=[_strip], validators=[Optional(), TextLength(max=300, quiet=True), http_url],
                        description=_l("For example https://www.example.dk"))
     description = TextAreaField(_l("Short description"), filters=[_strip],
-                                validators=[DataRequired(), Length(max=2000)],
+                                validators=[DataRequired(), TextLength(max=2000, stated=True)],
                                 description=_l("Plain text, at most 2000 characters: who you are and "
                                                "what kind of challenges you plan to post."))
     contact_email = EmailField(_l("Contact email for privacy questions"), filters=[_lower],
-                               validators=[DataRequired(), Email(), Length(max=254)],
+                               validators=[DataRequired(), Email(), TextLength(max=254, quiet=True)],
                                description=_l("Shown publicly: participants write here with questions about "
                                               "how your organisation handles their personal data."))
     timezone = SelectField(_l("Time zone"), default="",
@@ -83,7 +84,7 @@ def role_choices() -> list[SelectChoice]:
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("Email address"), filters=[_lower],
-                       validators=[DataRequired(), Email(), Length(max=254)])
+                       validators=[DataRequired(), Email(), TextLength(max=254, quiet=True)])
     role = RadioField(_l("Role"), default=Role.EDITOR.value, validators=[DataRequired()],
                       choices=role_choices(),
                       description=_l("Owners can manage members; editors can edit the profile and "

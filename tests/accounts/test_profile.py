@@ -57,7 +57,7 @@ def test_newsletter_withdrawn_as_easily_as_given(post_form, logged_in, user_row)
     ("participant_kind", "emperor", "Not a valid choice"),
     ("display_name", "", "Enter your name."),
     ("display_name", "\r\n\t", "Enter your name."),
-    ("display_name", "Z" * 81, "Use at most 80 characters."),
+    ("display_name", "Z" * 81, "Display name: at most 80 characters (you wrote 81)."),
 ])
 def test_profile_errors_keep_input_and_answer_400(post_form, logged_in, user_row, field, value, message) -> None:
     uid = logged_in("user", display_name="Kept")

@@ -105,7 +105,8 @@ def test_a_verified_user_asks_and_is_told_what_happens_next(app: Flask, client, 
     assert BODY not in _public_page(app, made["slug"])
 
 
-@pytest.mark.parametrize(("body", "message"), [("Why?", "between 10 and 2000"), ("x" * 2001, "between 10 and 2000"),
+@pytest.mark.parametrize(("body", "message"), [("Why?", "Your question: at least 10 characters (you wrote 4)."),
+                                               ("x" * 2001, "Your question: at most 2000 characters (you wrote 2001)."),
                                                ("", "This field is required")])
 def test_a_bad_question_gets_400_with_the_text_kept(app: Flask, post_form, logged_in, make_challenge,
                                                     body: str, message: str) -> None:

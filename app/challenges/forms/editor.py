@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from slugify import slugify
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     Form,
@@ -30,7 +31,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import DateTimeLocalField, SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.accounts.forms import timezone_choices
@@ -57,6 +58,7 @@ from app.challenges.services.editor import (
     CriterionInput,
     timeline_errors,
 )
+from app.core.forms import TextLength
 from app.core.timeutil import is_valid_timezone
 from app.i18n import _l
 from app.i18n_setup import LANGUAGE_NAMES
@@ -253,24 +255,22 @@ class ChallengeTextForm(LanguageTagsMixin, FlaskForm):
 
     title = StringField(_l("Title"), filters=[_strip], validators=[
         DataRequired(message=_l("Enter a title.")),
-        Length(max=200, message=_l("The title is too long: at most %(max)d characters."))])
+        TextLength(max=200)])
     summary = TextAreaField(_l("Summary"), filters=[_strip], validators=[
-        Length(max=500, message=_l("The summary is too long: at most %(max)d characters (it has %(length)d)."))],
+        TextLength(max=500, stated=True)],
         description=_l("One or two sentences, at most 500 characters. Shown in lists of challenges."))
     problem_md = TextAreaField(_l("Problem statement"), filters=[_strip_text], validators=[
-        Length(max=MAX_BRIEF_CHARS, message=_l("The problem statement is too long: at most %(max)d characters "
-                                               "(it has %(length)d). Move details into an attachment."))],
+        TextLength(max=MAX_BRIEF_CHARS, stated=True)],
         description=_l("What is the problem, and for whom? Markdown: # headings, *emphasis*, - lists, "
                        "[links](https://…). At most 20,000 characters."))
     background_md = TextAreaField(_l("Background"), filters=[_strip_text], validators=[
-        Length(max=MAX_BRIEF_CHARS, message=_l("The background is too long: at most %(max)d characters "
-                                               "(it has %(length)d). Move details into an attachment."))],
+        TextLength(max=MAX_BRIEF_CHARS, stated=True)],
         description=_l("What has been tried, facts and figures, constraints. Markdown, at most 20,000 "
                        "characters."))
     language = SelectField(_l("Language of the challenge"), choices=language_choices(), default="en",
                            validate_choice=False,
                            description=_l("The language the brief is written in."))
-    tags = StringField(_l("Tags"), filters=[_strip], validators=[Length(max=600)],
+    tags = StringField(_l("Tags"), filters=[_strip], validators=[TextLength(max=600, quiet=True)],
                        description=_l("Separate tags with commas, for example: recycling, waste, housing. "
                                       "At most 10 tags of 40 characters each."))
     sdgs = MultiCheckboxField(_l("UN Sustainable Development Goals this challenge serves"), coerce=int,
@@ -280,7 +280,7 @@ class ChallengeTextForm(LanguageTagsMixin, FlaskForm):
     cover = FileField(_l("Cover image (optional)"),
                       description=_l("PNG, JPEG or WebP, at most 5 MB. Shown at most 512 pixels wide."))
     cover_alt = StringField(_l("Text alternative for the cover image"), filters=[_strip],
-                            validators=[Length(max=250, message=_l("At most %(max)d characters."))],
+                            validators=[TextLength(max=250)],
                             description=_l("Required with an image: describe what it shows for people who "
                                            "cannot see it, in one sentence."))
     remove_cover = BooleanField(_l("Remove the current cover image"))
@@ -310,7 +310,7 @@ class ChallengeTextForm(LanguageTagsMixin, FlaskForm):
 class ChallengeForm(ChallengeTextForm):
     """The whole editor: the words plus prize, who may enter, and the timeline."""
 
-    prize_amount = StringField(_l("Prize money in total"), filters=[_strip], validators=[Length(max=40)])
+    prize_amount = StringField(_l("Prize money in total"), filters=[_strip], validators=[TextLength(max=40, quiet=True)])
     currency = SelectField(_l("Currency"), choices=[SelectChoice(c, c) for c in CURRENCIES], default="DKK",
                            validate_choice=False)
     prize_count = WholeNumberField(_l("Number of prizes"), default=1, validators=[
@@ -318,7 +318,7 @@ class ChallengeForm(ChallengeTextForm):
         NumberRange(min=1, max=MAX_PRIZE_COUNT,
                     message=_l("Enter a number of prizes from %(min)s to %(max)s."))])
     prize_split = StringField(_l("Split of the prize money, in percent"), filters=[_strip], default="100",
-                              validators=[Length(max=100)],
+                              validators=[TextLength(max=100, quiet=True)],
                               description=_l("One percentage per prize, first prize first, adding up to 100; "
                                              "for example 60, 30, 10."))
     eligibility = MultiCheckboxField(_l("Who may enter"),
@@ -368,7 +368,7 @@ class ChallengeForm(ChallengeTextForm):
     judging_ends_at = LocalDateTimeField(_l("Judging ends"), validators=[Optional()])
     results_at = LocalDateTimeField(_l("Results announced"), validators=[Optional()])
     reason = TextAreaField(_l("Reason for the change"), filters=[_strip],
-                           validators=[Length(max=1000, message=_l("At most %(max)d characters."))],
+                           validators=[TextLength(max=1000)],
                            description=_l("Needed when you change the timeline, prize, who may enter, team "
                                           "rules or concept settings: it is shown in the public change log "
                                           "and emailed to followers."))
@@ -481,9 +481,9 @@ class CriterionForm(Form):
 
     criterion_id = HiddenField()
     name = StringField(_l("Name"), filters=[_strip],
-                       validators=[Length(max=120, message=_l("At most %(max)d characters."))])
+                       validators=[TextLength(max=120)])
     description = TextAreaField(_l("Description"), filters=[_strip],
-                                validators=[Length(max=1000, message=_l("At most %(max)d characters."))],
+                                validators=[TextLength(max=1000)],
                                 description=_l("What the jury looks for."))
     weight = WholeNumberField(_l("Weight in percent"), validators=[
         InputRequired(message=_l("Enter a weight from 1 to 100.")),
@@ -494,7 +494,7 @@ class CriterionForm(Form):
     scale_max = WholeNumberField(_l("Highest score"), default=5, validators=[
         InputRequired(message=_l("Enter the highest score, for example 5.")),
         NumberRange(min=1, max=100, message=_l("Enter a whole number from %(min)s to %(max)s."))])
-    anchors = TextAreaField(_l("Texts for the levels (optional)"), validators=[Length(max=3000)],
+    anchors = TextAreaField(_l("Texts for the levels (optional)"), validators=[TextLength(max=3000)],
                             description=_l("One level per line, for example “1: No evidence” and "
                                            "“5: Convincing evidence”."))
 
@@ -528,7 +528,7 @@ class RubricForm(FlaskForm):
 
     rows = WholeNumberField(validators=[Optional()])
     reason = TextAreaField(_l("Reason for the change"), filters=[_strip],
-                           validators=[Length(max=1000, message=_l("At most %(max)d characters."))],
+                           validators=[TextLength(max=1000)],
                            description=_l("Shown in the public change log and emailed to followers."))
 
 
@@ -540,3 +540,35 @@ def row_count(form: RubricForm, existing: int) -> int:
 
 def criterion_rows(formdata: Any, count: int) -> list[CriterionForm]:
     return [CriterionForm(formdata, prefix=f"criteria-{i}-") for i in range(count)]
+
+
+# The row buttons of the rubric page (submit buttons, so that they work without JavaScript).
+ROW_ACTIONS = ("remove_row", "move_up", "move_down")
+
+
+def row_action(formdata: Any, count: int) -> tuple[str, int] | None:
+    """The row button that sent the form, as (action, row index), if one did; a row that is not
+    on the page raises ValueError."""
+    for action in ROW_ACTIONS:
+        if action in formdata:
+            raw = (formdata.get(action) or "").strip()
+            if not raw.isdigit() or int(raw) >= count:
+                raise ValueError(action)
+            return action, int(raw)
+    return None
+
+
+def rows_in_order(formdata: Any, order: list[int]) -> MultiDict[str, Any]:
+    """The posted form with the rows `order` lists, renumbered 0, 1, ...: everything typed is kept,
+    including what does not validate yet (it is shown again, not saved)."""
+    out: MultiDict[str, Any] = MultiDict()
+    for key in formdata:
+        if not key.startswith("criteria-"):
+            out.setlist(key, formdata.getlist(key))
+    for new, old in enumerate(order):
+        prefix = f"criteria-{old}-"
+        for key in formdata:
+            if key.startswith(prefix):
+                out.setlist(f"criteria-{new}-{key[len(prefix):]}", formdata.getlist(key))
+    out["rows"] = str(len(order))
+    return out

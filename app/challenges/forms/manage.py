@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from app.challenges.forms.qa import _strip
 from app.challenges.services.qa import REASON_MAX
+from app.core.forms import TextLength
 from app.i18n import _l
 
 
@@ -15,6 +16,6 @@ class StateForm(FlaskForm):
 
     to = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Reason for cancelling"), filters=[_strip],
-                           validators=[Optional(), Length(max=REASON_MAX)],
+                           validators=[Optional(), TextLength(max=REASON_MAX)],
                            description=_l("Shown on the challenge page and emailed to everyone who follows it."))
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from app.challenges.services.qa import (
     ANNOUNCEMENT_BODY_MAX,
@@ -15,6 +15,7 @@ from app.challenges.services.qa import (
     QUESTION_MIN,
     REASON_MAX,
 )
+from app.core.forms import TextLength
 from app.i18n import _l
 
 
@@ -24,14 +25,14 @@ def _strip(value: Any) -> Any:
 
 class QuestionForm(FlaskForm):
     body = TextAreaField(_l("Your question"), filters=[_strip],
-                         validators=[DataRequired(), Length(min=QUESTION_MIN, max=QUESTION_MAX)],
+                         validators=[DataRequired(), TextLength(max=QUESTION_MAX, min=QUESTION_MIN, stated=True)],
                          description=_l("%(min)d to %(max)d characters. The organisers publish answered "
                                         "questions on the challenge page without your name.",
                                         min=QUESTION_MIN, max=QUESTION_MAX))
 
 
 class AnswerForm(FlaskForm):
-    answer = TextAreaField(_l("Answer"), filters=[_strip], validators=[DataRequired(), Length(max=ANSWER_MAX)],
+    answer = TextAreaField(_l("Answer"), filters=[_strip], validators=[DataRequired(), TextLength(max=ANSWER_MAX)],
                            description=_l("Published on the challenge page with the question, and emailed to "
                                           "its followers. You can use Markdown: **bold**, lists, links."))
 
@@ -44,15 +45,15 @@ class MergeForm(FlaskForm):
 
 class DeclineForm(FlaskForm):
     reason = TextAreaField(_l("Reason for declining"), filters=[_strip],
-                           validators=[DataRequired(), Length(max=REASON_MAX)],
+                           validators=[DataRequired(), TextLength(max=REASON_MAX)],
                            description=_l("Only the person who asked reads it; declined questions are never "
                                           "published."))
 
 
 class AnnouncementForm(FlaskForm):
     title = StringField(_l("Title"), filters=[_strip],
-                        validators=[DataRequired(), Length(max=ANNOUNCEMENT_TITLE_MAX)])
+                        validators=[DataRequired(), TextLength(max=ANNOUNCEMENT_TITLE_MAX)])
     body = TextAreaField(_l("Announcement"), filters=[_strip],
-                         validators=[DataRequired(), Length(max=ANNOUNCEMENT_BODY_MAX)],
+                         validators=[DataRequired(), TextLength(max=ANNOUNCEMENT_BODY_MAX)],
                          description=_l("Shown on the challenge page and emailed to its followers. You can "
                                         "use Markdown: **bold**, lists, links."))

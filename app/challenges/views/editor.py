@@ -22,7 +22,9 @@ from app.challenges.forms.editor import (
     criterion_rows,
     money_example,
     money_input_value,
+    row_action,
     row_count,
+    rows_in_order,
     utc_to_local,
 )
 from app.challenges.models import CHALLENGE_STATE_LABELS, ELIGIBILITY_LABELS, SDG_LABELS, Challenge
@@ -225,23 +227,61 @@ def _empty_row(index: int) -> CriterionForm:
     return CriterionForm(prefix=f"criteria-{index}-")
 
 
+def _rubric_texts() -> dict[str, str]:
+    """What the rubric page says after a row button; `{n}`-style placeholders for rubric.js."""
+    return {
+        "added": _("Criterion %(number)s added.", number="{number}"),
+        "moved": _("Criterion moved to position %(position)s of %(count)s. Save the judging criteria to keep "
+                   "the new order.", position="{position}", count="{count}"),
+        "removed": _("Criterion removed. Save the judging criteria to keep the change."),
+        "first": _("This criterion is already first."),
+        "last": _("This criterion is already last."),
+        "full": _("Use at most %(max)d criteria.", max=editor.MAX_CRITERIA),
+    }
+
+
+def _fill(text: str, **values: int) -> str:
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", str(value))
+    return text
+
+
 def _render_rubric(challenge: Challenge, form: RubricForm, rows: list[CriterionForm], status: int = 200,
-                   rubric_errors: dict[str, Any] | None = None) -> Any:
+                   rubric_errors: dict[str, Any] | None = None, message: str | None = None) -> Any:
     now = clock.now()
     errors: list[tuple[str, str]] = []
     rubric_errors = rubric_errors or {}
-    for key, message in rubric_errors.items():
+    for key, message_ in rubric_errors.items():
         target = rows[0].weight.id if key == "weights" and rows else (rows[0].name.id if rows else "criteria")
-        errors.append((target, str(message)))
-    for row in rows:
+        errors.append((target, str(message_)))
+    for number, row in enumerate(rows, start=1):
         for fld in row:
-            errors.extend((fld.id, str(e)) for e in fld.errors)
+            # "Criterion 2: Name: at most 120 characters": each row has a "Name", so say which row.
+            errors.extend((fld.id, _("Criterion %(number)d: %(error)s", number=number, error=e)) for e in fld.errors)
     errors.extend(("reason", str(e)) for e in form.reason.errors)
     return render_template(
         "challenges/edit_rubric.html", challenge=challenge, form=form, rows=rows, errors=errors,
         rubric_errors={k: str(v) for k, v in rubric_errors.items()}, locked=editor.rubric_locked(challenge, now),
         needs_reason=editor.rubric_needs_reason(challenge), total=sum(c.weight for c in challenge.criteria),
-        **_labels()), status
+        template_row=CriterionForm(prefix="criteria-__n__-"), max_rows=editor.MAX_CRITERIA,
+        texts=_rubric_texts(), message=message, **_labels()), status
+
+
+def _rearranged(challenge: Challenge, form: RubricForm, rows: list[CriterionForm], action: str, index: int) -> Any:
+    """A row button without JavaScript: the rows as typed, one removed or moved; nothing is saved."""
+    texts = _rubric_texts()
+    order = list(range(len(rows)))
+    if action == "remove_row":
+        order.pop(index)
+        message = texts["removed"]
+    else:
+        target = index - 1 if action == "move_up" else index + 1
+        if not 0 <= target < len(rows):
+            return _render_rubric(challenge, form, rows, message=texts["first" if target < 0 else "last"])
+        order[index], order[target] = order[target], order[index]
+        message = _fill(texts["moved"], position=target + 1, count=len(rows))
+    rows = criterion_rows(rows_in_order(request.form, order), len(order)) or [_empty_row(0)]
+    return _render_rubric(challenge, form, rows, message=message)
 
 
 @login_required
@@ -257,9 +297,16 @@ def rubric(slug: str) -> Any:
     rows = criterion_rows(request.form, row_count(form, len(challenge.criteria)))
     if "add_row" in request.form:
         # "Add another criterion": the same rows as typed, plus one more empty row (no JavaScript needed).
-        if len(rows) < editor.MAX_CRITERIA + 2:
-            rows.append(_empty_row(len(rows)))
-        return _render_rubric(challenge, form, rows)
+        if len(rows) >= editor.MAX_CRITERIA:
+            return _render_rubric(challenge, form, rows, message=_rubric_texts()["full"])
+        rows.append(_empty_row(len(rows)))
+        return _render_rubric(challenge, form, rows, message=_fill(_rubric_texts()["added"], number=len(rows)))
+    try:
+        action = row_action(request.form, len(rows))
+    except ValueError:
+        abort(400)
+    if action is not None and not editor.rubric_locked(challenge, clock.now()):
+        return _rearranged(challenge, form, rows, *action)
     kept = [row for row in rows if not row.is_blank()]
     valid = all([row.validate() for row in kept])  # a list: every row is validated, every error shown
     inputs = [row.to_input() for row in kept]

@@ -6,11 +6,12 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from app.challenges.forms.editor import LocalDateTimeField, local_to_utc
 from app.challenges.forms.public import ChoiceField
 from app.concepts.services.entries import REASON_MAX, EntryFilters, parse_reference
+from app.core.forms import TextLength
 from app.i18n import _l
 from app.i18n_setup import LANGUAGE_NAMES
 
@@ -21,7 +22,7 @@ class EntryFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search in titles and summaries"), validators=[Optional(), Length(max=100)])
+    q = StringField(_l("Search in titles and summaries"), validators=[Optional(), TextLength(max=100, quiet=True)])
     eligibility = ChoiceField(_l("Eligibility"), default="all")
     language = ChoiceField(_l("Language"))
     tag = ChoiceField(_l("Tag"))
@@ -50,7 +51,7 @@ class EntryFilterForm(FlaskForm):
 class IneligibleForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[
         DataRequired(_l("Give the reason: the team will read it.")),
-        Length(max=REASON_MAX, message=_l("The reason can be at most %(max)d characters."))],
+        TextLength(max=REASON_MAX)],
         description=_l("The team sees this reason on its concept page and in an email."))
 
 
@@ -65,7 +66,7 @@ class ExtensionForm(FlaskForm):
                                validators=[DataRequired(_l("Enter the new deadline."))])
     reason = TextAreaField(_l("Reason"), validators=[
         DataRequired(_l("Give the reason for the extension: it is kept in the record.")),
-        Length(max=REASON_MAX, message=_l("The reason can be at most %(max)d characters."))],
+        TextLength(max=REASON_MAX)],
         description=_l("For example: illness in the team, documented by email. The team sees it."))
 
     def __init__(self, *args: Any, timezone: str, **kwargs: Any) -> None:

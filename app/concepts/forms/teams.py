@@ -5,8 +5,9 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Optional
 
+from app.core.forms import TextLength
 from app.i18n import _l
 
 TEAM_NAME_MAX = 120
@@ -23,12 +24,12 @@ def _lower(value: Any) -> Any:
 class TeamInviteForm(FlaskForm):
     # The same checks as the organisation invitation form: one address, lower-cased, 254 at most.
     email = EmailField(_l("Email address of your teammate"), filters=[_lower],
-                       validators=[DataRequired(), Email(), Length(max=254)],
+                       validators=[DataRequired(), Email(), TextLength(max=254, quiet=True)],
                        description=_l("They do not need an account yet: they can create one with this address."))
 
 
 class TeamNameForm(FlaskForm):
-    team_name = StringField(_l("Team name"), filters=[_strip], validators=[Optional(), Length(max=TEAM_NAME_MAX)],
+    team_name = StringField(_l("Team name"), filters=[_strip], validators=[Optional(), TextLength(max=TEAM_NAME_MAX, stated=True)],
                             description=_l("Optional, at most 120 characters. Organisers and, if the concept is "
                                            "published, the public see it."))
 

@@ -6,7 +6,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import HiddenInput
 
 from app.challenges.forms.editor import LanguageTagsMixin, language_choices
@@ -19,6 +19,7 @@ from app.concepts.services.workspace import (
     DraftInput,
 )
 from app.core.files import accepted_extensions
+from app.core.forms import TextLength
 from app.i18n import _l
 
 ACCEPT = ",".join(accepted_extensions(CONCEPT_FILE_TYPES))
@@ -43,26 +44,23 @@ class DraftTextForm(LanguageTagsMixin, FlaskForm):
     lock_version = IntegerField(widget=HiddenInput(), validators=[
         InputRequired(message=_l("The form is incomplete. Reload the page and try again."))])
     title = StringField(_l("Title"), filters=[_strip], validators=[
-        Length(max=MAX_TITLE_CHARS, message=_l("The title is too long: at most %(max)d characters "
-                                               "(it has %(length)d)."))],
+        TextLength(max=MAX_TITLE_CHARS, stated=True)],
         description=_l("Needed to submit, not to save. At most 200 characters."))
     summary = TextAreaField(_l("Summary"), filters=[_one_paragraph], validators=[
-        Length(max=MAX_SUMMARY_CHARS, message=_l("The summary is too long: at most %(max)d characters "
-                                                 "(it has %(length)d)."))],
+        TextLength(max=MAX_SUMMARY_CHARS, stated=True)],
         description=_l("One paragraph, at most 1,000 characters: what problem your concept solves, for whom, "
                        "and how."), render_kw={"rows": 4})
     body_md = TextAreaField(_l("Your concept"), filters=[_strip_text], validators=[
-        Length(max=MAX_BODY_CHARS, message=_l("The concept text is too long: at most %(max)d characters (it "
-                                              "has %(length)d). Move details into an attachment."))],
+        TextLength(max=MAX_BODY_CHARS, stated=True)],
         description=_l("Markdown: ## headings, *emphasis*, - lists, [links](https://…). At most 50,000 "
                        "characters. Use “Save and preview” to see it formatted."), render_kw={"rows": 20})
     language = SelectField(_l("Language of the concept"), choices=language_choices(), default="en",
                            validate_choice=False)
-    tags = StringField(_l("Tags"), filters=[_strip], validators=[Length(max=600)],
+    tags = StringField(_l("Tags"), filters=[_strip], validators=[TextLength(max=600, quiet=True)],
                        description=_l("Separate tags with commas, for example: recycling, apps, schools. "
                                       "At most 10 tags of 40 characters each."))
     cover_alt = StringField(_l("Text alternative for the cover image"), filters=[_strip], validators=[
-        Length(max=MAX_ALT_CHARS, message=_l("At most %(max)d characters."))],
+        TextLength(max=MAX_ALT_CHARS)],
         description=_l("Required with an image: describe what it shows for people who cannot see it, in one "
                        "sentence."))
 

@@ -13,8 +13,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
+from app.core.forms import TextLength
 from app.i18n import _l
 from app.judging.models import PlacementKind
 
@@ -28,7 +29,7 @@ class PlacementForm(Form):
                        validate_choice=False, default=PlacementKind.PRIZE.value)
     position = StringField(_l("Place"), description=_l("1 for the first prize. Mentions follow the prizes."))
     amount = StringField(_l("Prize amount"))
-    citation = TextAreaField(_l("Citation"), validators=[Length(max=2000)],
+    citation = TextAreaField(_l("Citation"), validators=[TextLength(max=2000)],
                              description=_l("Published with the results: why the jury chose this concept."))
 
 
@@ -36,17 +37,17 @@ class DecisionForm(FlaskForm):
     lock_version = HiddenField()
     placements = FieldList(FormField(PlacementForm), min_entries=1, max_entries=60)
     no_winner = BooleanField(_l("The jury names no winner"))
-    no_winner_reason = TextAreaField(_l("Public reason for naming no winner"), validators=[Length(max=1000)],
+    no_winner_reason = TextAreaField(_l("Public reason for naming no winner"), validators=[TextLength(max=1000)],
                                      description=_l("Required with “no winner”; published with the results."))
     remainder_note = TextAreaField(
-        _l("Prize money not awarded"), validators=[Length(max=1000)],
+        _l("Prize money not awarded"), validators=[TextLength(max=1000)],
         description=_l("Required when the prizes add up to less than the prize money: what happens to the rest "
                        "(published)."))
-    report_md = TextAreaField(_l("Jury report"), validators=[Length(max=20000)],
+    report_md = TextAreaField(_l("Jury report"), validators=[TextLength(max=20000)],
                               description=_l("A short public report from the jury, shown with the results "
                                              "(Markdown)."))
 
 
 class UnlockForm(FlaskForm):
-    reason = TextAreaField(_l("Why is the decision unlocked?"), validators=[DataRequired(), Length(max=1000)],
+    reason = TextAreaField(_l("Why is the decision unlocked?"), validators=[DataRequired(), TextLength(max=1000)],
                            description=_l("Kept in the audit log."))

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from app.challenges.forms.editor import _strip
+from app.core.forms import TextLength
 from app.i18n import _l
 
 
@@ -13,4 +14,4 @@ class FlagDecisionForm(FlaskForm):
     conflict = HiddenField(validators=[DataRequired()])
     decision = HiddenField(validators=[DataRequired()])  # "confirm" or "dismiss", from the button pressed
     note = StringField(_l("Note (optional)"), filters=[_strip],
-                       validators=[Length(max=1000, message=_l("At most %(max)d characters."))])
+                       validators=[TextLength(max=1000)])

@@ -9,7 +9,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField
 from wtforms.fields import SelectChoice
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from app.challenges.forms.editor import (
     LocalDateTimeField,
@@ -18,6 +18,7 @@ from app.challenges.forms.editor import (
     _strip,
     local_to_utc,
 )
+from app.core.forms import TextLength
 from app.i18n import _l
 from app.judging.models import ROUND_METHOD_LABELS, RoundMethod
 
@@ -37,7 +38,7 @@ def _ids(values: Sequence[str] | None) -> list[int] | None:
 
 class NextRoundForm(FlaskForm):
     name = StringField(_l("Name of the round"), filters=[_strip],
-                       validators=[Length(max=120, message=_l("At most %(max)d characters."))],
+                       validators=[TextLength(max=120)],
                        description=_l("For example “Shortlist” or “Final”."))
     method = RadioField(_l("How the round is judged"), validate_choice=False, default=RoundMethod.RUBRIC.value,
                         choices=[SelectChoice(m.value, label) for m, label in ROUND_METHOD_LABELS.items()])
@@ -68,7 +69,7 @@ class NextRoundForm(FlaskForm):
         for n in numbers:
             fields[f"pick_{n}"] = BooleanField(_l("Advances"))
             fields[f"note_{n}"] = StringField(_l("Why it advances"), filters=[_strip],
-                                              validators=[Length(max=1000, message=_l("At most %(max)d characters."))])
+                                              validators=[TextLength(max=1000)])
         return type("NextRoundEntriesForm", (cls,), fields)
 
     def validate_method(self, field: Any) -> None:
