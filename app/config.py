@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from app.core.money import DEFAULT_REFERENCE_CURRENCY, exchange_rates
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
 
@@ -63,6 +65,13 @@ def _local_hosts(host: str | None) -> list[str]:
     return hosts
 
 
+def _prize_rates(reference: str) -> dict[str, Any]:
+    try:
+        return exchange_rates(reference, os.environ.get("PRIZE_EXCHANGE_RATES"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def load_config(env: str | None = None) -> dict[str, Any]:
     """Build the configuration dict for APP_ENV `development` (default, demo), `production` or `testing`."""
     env = env or os.environ.get("APP_ENV", "development")
@@ -70,6 +79,7 @@ def load_config(env: str | None = None) -> dict[str, Any]:
     production = env == "production"
     base_url = (os.environ.get("BASE_URL") or local_base_url(os.environ.get("HOST"), os.environ.get("PORT"))).rstrip("/")
     trusted = os.environ.get("TRUSTED_HOSTS")
+    prize_reference = os.environ.get("PRIZE_REFERENCE_CURRENCY", DEFAULT_REFERENCE_CURRENCY).strip().upper()
     cfg: dict[str, Any] = {
         "ENV_NAME": env,
         "DEBUG": _env_bool("FLASK_DEBUG", False),
@@ -147,6 +157,12 @@ def load_config(env: str | None = None) -> dict[str, Any]:
         # Concepts (issue 5): writes after a deadline are refused by the server's clock; a grace
         # of a few seconds forgives a slow upload that started in time (R03). 0 = none.
         "SUBMISSION_GRACE_SECONDS": int(os.environ.get("SUBMISSION_GRACE_SECONDS", "0")),
+        # Comparing prizes across currencies on the public list (issue 12): fixed, indicative rates,
+        # the value of one unit of each currency in the reference currency (app/core/money.py has the
+        # defaults). PRIZE_EXCHANGE_RATES="DKK=0.134,NOK=0.085" changes some of them; every currency a
+        # challenge may use needs one. Amounts are always shown in their own currency.
+        "PRIZE_REFERENCE_CURRENCY": prize_reference,
+        "PRIZE_EXCHANGE_RATES": _prize_rates(prize_reference),
         # Passwords (S01)
         "PASSWORD_MIN_LENGTH": int(os.environ.get("PASSWORD_MIN_LENGTH", "12")),
         "PASSWORD_MAX_LENGTH": 1024,

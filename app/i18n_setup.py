@@ -1,10 +1,12 @@
 """Locale and time zone selection, and the formatting helpers templates use."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale
 from babel.dates import get_datetime_format
 from babel.numbers import get_currency_precision
 from flask import Flask, current_app, has_request_context, request, session
@@ -62,11 +64,23 @@ def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
+# CLDR's currency spacing (Babel does not apply it): a currency written in letters next to a digit
+# gets a no-break space, so English reads "NOK 75,000", while "€75,000" keeps its symbol close.
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+
+
 def format_money(minor: int, currency: str) -> str:
-    """Integer minor units of `currency`, formatted for the current locale."""
+    """Integer minor units of `currency`, as people write amounts in the current locale: "NOK 75,000"
+    in English, "75.000 kr." in Danish, "75 000 kr" in Norwegian; decimals only when there are some."""
     digits = get_currency_precision(currency)
     amount = Decimal(minor).scaleb(-digits)
-    return format_currency(amount, currency, format_type="standard")
+    if digits and minor % 10 ** digits == 0:
+        # The locale's own pattern without its fraction part ("#,##0.00 ¤" -> "#,##0 ¤").
+        pattern = (get_locale() or Locale.parse("en")).currency_formats["standard"].pattern
+        text = format_currency(amount, currency, format=re.sub(r"\.0+", "", pattern), currency_digits=False)
+    else:
+        text = format_currency(amount, currency, format_type="standard")
+    return _LETTER_DIGIT.sub("\u00a0", text)
 
 
 def init_i18n(app: Flask, babel: Babel) -> None:

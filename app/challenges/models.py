@@ -176,6 +176,12 @@ class Tag(db.Model):
     slug: Mapped[str] = mapped_column(String(60), unique=True)  # lower-case, used in URLs and filters
     name: Mapped[str] = mapped_column(String(60))
 
+    @property
+    def label(self) -> str:
+        """The name as shown: a capital first letter however it was typed ("affald" -> "Affald");
+        the rest as written, so "IoT" stays "IoT"."""
+        return self.name[:1].upper() + self.name[1:]
+
 
 class Challenge(db.Model):
     __tablename__ = "challenges"

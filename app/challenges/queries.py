@@ -7,20 +7,34 @@ number of statements does not grow with the number of challenges listed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from babel.numbers import get_currency_precision
 from flask import current_app
-from sqlalchemy import Row, Select, bindparam, case, exists, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Row,
+    Select,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
 from app.challenges import signals
 from app.challenges.lifecycle import public_clause, state_clause
 from app.challenges.models import (
+    CHALLENGE_LANGUAGES,
     Announcement,
     Challenge,
     ChallengeSDG,
@@ -33,6 +47,7 @@ from app.challenges.models import (
     Tag,
     challenge_tags,
 )
+from app.core.money import comparison_factors, comparison_threshold
 from app.core.types import UTCDateTime
 from app.db import db
 from app.organisations.models import Organisation, OrganisationStatus
@@ -52,9 +67,12 @@ _NOW = bindparam("now", type_=UTCDateTime())
 
 @dataclass(frozen=True)
 class ChallengeFilters:
-    """Validated filters for the public list (the view checks every value against an allowlist)."""
+    """Validated filters for the public list (the view checks every value against an allowlist).
+
+    Without a status, cancelled challenges are left out unless `include_cancelled` is set."""
 
     status: ChallengeState | None = None
+    include_cancelled: bool = False
     organisation: str | None = None  # slug
     country: str | None = None
     kind: str | None = None
@@ -62,9 +80,12 @@ class ChallengeFilters:
     sdg: int | None = None
     language: str | None = None
     currency: str | None = None
-    prize_min: int | None = None  # whole units of `currency` (or of any currency when none is chosen)
+    # Whole units of `currency`; when no currency is chosen, of the reference currency, every prize
+    # converted with `rates` (the PRIZE_EXCHANGE_RATES table).
+    prize_min: int | None = None
     prize_max: int | None = None
     sort: str = DEFAULT_SORT
+    rates: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 def _card_options() -> tuple[Any, ...]:
@@ -72,10 +93,18 @@ def _card_options() -> tuple[Any, ...]:
     return (joinedload(Challenge.organisation, innerjoin=True), selectinload(Challenge.tags))
 
 
-def _major_to_minor(amount: int, currency: str | None) -> int:
-    # Without a currency the amounts are compared as plain numbers; all four currencies we accept
-    # have two decimals, so "whole units" means the same scale for each of them.
-    return amount * 10 ** get_currency_precision(currency or "EUR")
+def _major_to_minor(amount: int, currency: str) -> int:
+    return amount * 10 ** get_currency_precision(currency)
+
+
+def prize_comparison(rates: Mapping[str, Any]) -> ColumnElement[int]:
+    """A challenge's prize in the reference currency, as an integer (core/money.py; the Python twin
+    is money.comparison_key). A currency without a rate compares as 0."""
+    factors = comparison_factors(rates)
+    factor = case({code: cast(literal(f), BigInteger) for code, f in factors.items()},
+                  value=Challenge.currency, else_=cast(literal(0), BigInteger))
+    # BIGINT on both sides: PostgreSQL's integer would overflow (2 billion) before the comparison.
+    return cast(Challenge.prize_minor, BigInteger) * factor
 
 
 def is_public(challenge: Challenge) -> bool:
@@ -90,6 +119,10 @@ def public_challenges(filters: ChallengeFilters, *, now: datetime) -> Select[tup
     stmt = select(c).where(public_clause()).options(*_card_options())
     if filters.status is not None:
         stmt = stmt.where(state_clause(filters.status, now))
+    elif not filters.include_cancelled:
+        # A cancelled challenge will never run: it is kept public (its page explains why) but
+        # leaves the default list; the status filter shows it.
+        stmt = stmt.where(c.state != ChallengeState.CANCELLED)
     if filters.organisation or filters.country or filters.kind:
         org = select(Organisation.id)
         if filters.organisation:
@@ -107,19 +140,25 @@ def public_challenges(filters: ChallengeFilters, *, now: datetime) -> Select[tup
         stmt = stmt.where(c.language == filters.language)
     if filters.currency:
         stmt = stmt.where(c.currency == filters.currency)
-    if filters.prize_min is not None:
-        stmt = stmt.where(c.prize_minor >= _major_to_minor(filters.prize_min, filters.currency))
-    if filters.prize_max is not None:
-        stmt = stmt.where(c.prize_minor <= _major_to_minor(filters.prize_max, filters.currency))
-    return stmt.order_by(*_order(filters.sort, now))
+    for bound, keep in ((filters.prize_min, ">="), (filters.prize_max, "<=")):
+        if bound is None:
+            continue
+        if filters.currency:
+            amount, limit = c.prize_minor, _major_to_minor(bound, filters.currency)
+        else:
+            amount, limit = prize_comparison(filters.rates), comparison_threshold(bound, filters.rates)
+        stmt = stmt.where(amount >= limit if keep == ">=" else amount <= limit)
+    return stmt.order_by(*_order(filters.sort, now, filters.rates))
 
 
-def _order(sort: str, now: datetime) -> list[Any]:
+def _order(sort: str, now: datetime, rates: Mapping[str, Any] | None = None) -> list[Any]:
     c = Challenge
     if sort == "newest":
         return [c.published_at.desc(), c.id.desc()]
     if sort == "prize":
-        return [c.prize_minor.desc(), c.id.desc()]
+        # Across currencies at the configured rates; the id keeps equal prizes in one order, so
+        # that pages neither repeat nor skip a challenge.
+        return [prize_comparison(rates or {}).desc(), c.id.desc()]
     if sort != "closing":
         raise ValueError(f"unknown sort {sort!r}")  # the view only passes values from SORTS
     # Closing soonest: deadlines still ahead first (nearest first), then those passed (most recent
@@ -162,6 +201,35 @@ def public_tags() -> list[Tag]:
     used = (select(challenge_tags.c.tag_id).join(Challenge, Challenge.id == challenge_tags.c.challenge_id)
             .where(public_clause()))
     return list(db.session.scalars(select(Tag).where(Tag.id.in_(used)).order_by(Tag.name, Tag.slug)))
+
+
+@dataclass(frozen=True)
+class TagGroup:
+    """The topics of one challenge language, for the grouped topic filter."""
+
+    language: str
+    tags: list[Tag]
+
+
+def public_tag_groups() -> list[TagGroup]:
+    """public_tags() grouped by the language of the challenges using them, so that "Eldre" and
+    "Äldre" show up as the Norwegian and the Swedish word they are. A tag used in several languages
+    goes with the one most of its challenges are written in (ties: the order of CHALLENGE_LANGUAGES)."""
+    rows = db.session.execute(
+        select(Tag, Challenge.language, func.count()).select_from(challenge_tags)
+        .join(Tag, Tag.id == challenge_tags.c.tag_id).join(Challenge, Challenge.id == challenge_tags.c.challenge_id)
+        .where(public_clause()).group_by(Tag.id, Tag.slug, Tag.name, Challenge.language)).tuples()
+    order = {code: i for i, code in enumerate(CHALLENGE_LANGUAGES)}
+    best: dict[int, tuple[Tag, str, int]] = {}
+    for tag, language, count in rows:
+        held = best.get(tag.id)
+        if held is None or (count, -order.get(language, len(order))) > (held[2], -order.get(held[1], len(order))):
+            best[tag.id] = (tag, language, count)
+    groups: dict[str, list[Tag]] = {}
+    for tag, language, _count in best.values():
+        groups.setdefault(language, []).append(tag)
+    return [TagGroup(language, sorted(groups[language], key=lambda t: (t.label.casefold(), t.slug)))
+            for language in sorted(groups, key=lambda code: order.get(code, len(order)))]
 
 
 def public_tag(slug: str) -> Tag | None:
@@ -227,7 +295,7 @@ def is_following(user: Any, *, challenge: Challenge | None = None,
 
 
 def any_filter(filters: ChallengeFilters) -> bool:
-    return any(v is not None for k, v in vars(filters).items() if k != "sort")
+    return any(v not in (None, False) for k, v in vars(filters).items() if k not in ("sort", "rates"))
 
 
 # ---------------------------------------------------------------- the organisers' pages

@@ -73,8 +73,7 @@ def _limit_uploads(endpoint: str | None, values: dict[str, Any] | None) -> None:
 @bp.context_processor
 def _labels() -> dict[str, Any]:
     return {"KIND_LABELS": ORGANISATION_KIND_LABELS, "COUNTRY_LABELS": COUNTRY_LABELS,
-            "STATUS_LABELS": ORGANISATION_STATUS_LABELS, "ROLE_LABELS": ROLE_LABELS, "org_perms": perms,
-            "logo_url": logo_url}
+            "STATUS_LABELS": ORGANISATION_STATUS_LABELS, "ROLE_LABELS": ROLE_LABELS, "org_perms": perms}
 
 
 def logo_url(organisation: Organisation) -> str | None:

@@ -82,12 +82,13 @@ def test_the_filter_form_works_without_javascript(live_server, browser, seeded) 
     try:
         page = context.new_page()
         page.goto(live_server + "/challenges/")
+        page.locator("details.filter-panel > summary").click()  # the "Filter" disclosure, closed at first
         page.get_by_label("Status").select_option("open")
         page.get_by_role("button", name="Show challenges").click()
         page.wait_for_load_state()
         assert "status=open" in page.url
         assert page.get_by_role("heading", name="1 challenge").is_visible()
-        page.get_by_role("link", name="Clear filters").first.click()
+        page.get_by_role("link", name="Clear all filters").click()  # beside the chips
         page.wait_for_load_state()
         assert page.url.endswith("/challenges/")
         page.goto(live_server + f"/challenges/{seeded['slug']}")

@@ -149,9 +149,9 @@ def test_rubric_prize_and_eligibility(app, client, make_challenge) -> None:
     assert "1 to 5" in table
     levels = re.findall(r"<dt>Score (\d+)</dt>", table)
     assert levels == ["1", "5", "10"]  # in numeric order
-    assert "NOK100,000.00 in prize money, shared by 3 winners." in html
-    assert "Place 1: NOK50,000.00 (50% of the prize money)" in html
-    assert "Place 3: NOK20,000.00 (20% of the prize money)" in html
+    assert "NOK\xa0100,000 in prize money, shared by 3 winners." in html
+    assert "Place 1: NOK\xa050,000 (50% of the prize money)" in html
+    assert "Place 3: NOK\xa020,000 (20% of the prize money)" in html
     assert "Students" in html
     assert "Startups" in html
     assert "Only teams may take part, of up to 4 people." in html

@@ -1,6 +1,6 @@
 """The public challenge list: filters, sort orders, pagination, allowlisted input (S31), drafts kept
-out (S17, S18), states computed from the clock without writing (S24), and a query count that does
-not grow with the number of challenges listed."""
+out (S17, S18), cancelled challenges only on request (issue 12), states computed from the clock
+without writing (S24), and a query count that does not grow with the number of challenges listed."""
 from __future__ import annotations
 
 import re
@@ -55,8 +55,9 @@ def catalogue(app, make_org, make_challenge) -> dict[str, Any]:
     return {"orgs": {"dk": dk, "no": no, "se": se, "pending": pending}, **c}
 
 
-def public_slugs(catalogue: dict[str, Any]) -> set[str]:
-    return {v["slug"] for k, v in catalogue.items() if k not in ("orgs", "draft_dk", "pending_org")}
+def public_slugs(catalogue: dict[str, Any], *, cancelled: bool = False) -> set[str]:
+    left_out = ("orgs", "draft_dk", "pending_org") + (() if cancelled else ("cancelled_se",))
+    return {v["slug"] for k, v in catalogue.items() if k not in left_out}
 
 
 @pytest.mark.both_databases
@@ -70,6 +71,7 @@ def test_the_list_shows_every_public_challenge_and_no_draft(app, client, catalog
                 orgs["pending"]["owner"], "admin@example.org"):
         viewer = client_as(app, who)
         assert set(slugs_on(viewer, "/challenges/")) == expected, who
+        assert set(slugs_on(viewer, "/challenges/?status=all")) == public_slugs(catalogue, cancelled=True), who
         page = viewer.get("/challenges/").get_data(as_text=True)
         assert "Secret draft DK" not in page, who
         assert "Pending org challenge" not in page, who
@@ -95,20 +97,23 @@ def test_a_tag_used_only_by_drafts_is_not_offered(client, catalogue) -> None:
     ("country=DK", {"open_dk", "closed_dk", "archived_dk"}),
     ("country=NO", {"open_no", "judging_no"}),
     ("country=other", set()),
-    ("kind=company", {"scheduled_se", "results_se", "cancelled_se"}),
+    ("kind=company", {"scheduled_se", "results_se"}),  # cancelled_se only when asked for:
+    ("kind=company&status=all", {"scheduled_se", "results_se", "cancelled_se"}),
     ("tag=waste", {"open_dk", "closed_dk"}),
     ("sdg=11", {"open_dk", "open_no"}),
     ("sdg=12", {"open_dk"}),
     ("sdg=17", set()),
     ("language=nb", {"open_no"}),
-    ("language=en", {"closed_dk", "judging_no", "results_se", "archived_dk", "cancelled_se"}),
+    ("language=en", {"closed_dk", "judging_no", "results_se", "archived_dk"}),
     ("currency=NOK", {"open_no"}),
     # make_challenge's default prize is DKK 50,000 (the challenges not given one above)
-    ("currency=DKK&prize_min=40000", {"open_dk", "judging_no", "results_se", "archived_dk", "cancelled_se"}),
+    ("currency=DKK&prize_min=40000", {"open_dk", "judging_no", "results_se", "archived_dk"}),
     ("currency=DKK&prize_min=60000", set()),
-    ("prize_min=100000", {"open_no"}),  # no currency: plain numbers, NOK 200,000 is the only one above
-    ("prize_max=9000", {"closed_dk"}),  # EUR 8,000
-    ("prize_min=8000&prize_max=10000", {"closed_dk", "scheduled_se"}),
+    # No currency: amounts in EUR, every prize converted at the default rates (DKK 50,000 is about
+    # EUR 6,700, NOK 200,000 EUR 17,000, SEK 10,000 EUR 910).
+    ("prize_min=10000", {"open_no"}),
+    ("prize_max=1000", {"scheduled_se"}),
+    ("prize_min=7000&prize_max=10000", {"closed_dk"}),
     ("status=open&country=DK", {"open_dk"}),
     ("status=open&tag=waste&sdg=12&language=da&kind=municipality", {"open_dk"}),
     ("status=closed&country=NO", set()),
@@ -122,6 +127,8 @@ def test_each_filter_narrows_the_list(client, catalogue, query, expected) -> Non
 def test_organisation_filter(client, catalogue) -> None:
     se = catalogue["orgs"]["se"]["slug"]
     assert set(slugs_on(client, f"/challenges/?organisation={se}")) == {
+        catalogue[k]["slug"] for k in ("scheduled_se", "results_se")}
+    assert set(slugs_on(client, f"/challenges/?organisation={se}&status=all")) == {
         catalogue[k]["slug"] for k in ("scheduled_se", "results_se", "cancelled_se")}
     # An organisation that is not approved is not on the allowlist (S31): a 400, not an empty list.
     assert client.get(f"/challenges/?organisation={catalogue['orgs']['pending']['slug']}").status_code == 400
@@ -135,8 +142,9 @@ def test_sort_orders(client, catalogue) -> None:
     assert closing[:3] == [s["open_dk"], s["open_no"], s["scheduled_se"]]
     assert closing == slugs_on(client, "/challenges/?sort=closing")
     prize = slugs_on(client, "/challenges/?sort=prize")
-    assert prize[0] == s["open_no"]
-    assert prize[-1] == s["closed_dk"]
+    # Converted to EUR: NOK 200,000 (about 17,000), EUR 8,000, then the DKK 50,000 ones; SEK 10,000 last.
+    assert prize[:2] == [s["open_no"], s["closed_dk"]]
+    assert prize[-1] == s["scheduled_se"]
     newest = slugs_on(client, "/challenges/?sort=newest")
     assert newest[0] == s["scheduled_se"]  # published a day before it opens, 6 days from now
     assert set(newest) == set(closing) == set(prize)

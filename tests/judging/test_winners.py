@@ -82,7 +82,7 @@ def test_the_winners_page_lists_the_latest_winners_newest_first(app, client, res
     assert body.index(newer_first) < body.index(title_of(app, newer["concepts"][1]["id"]))  # prize, then mention
     assert "Place 1" in body
     assert "Honourable mention" in body
-    assert "DKK40,000.00" in body
+    assert "DKK 40,000" in body
     for made in (older, newer):
         assert f'href="/challenges/{made["slug"]}"' in html
         assert title_of(app, made["concepts"][2]["id"]) not in body  # not placed

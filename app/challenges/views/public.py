@@ -6,19 +6,21 @@ the organisation page can show challenge cards too.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from babel.numbers import get_currency_precision
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.decorators import verified_required
 from app.challenges import queries, signals
-from app.challenges.forms.public import ChallengeFilterForm
+from app.challenges.forms.public import ALL_STATUSES, ChallengeFilterForm
 from app.challenges.lifecycle import FINISHED_STATES
-from app.challenges.models import (
-    ChallengeState,
-)
+from app.challenges.models import CURRENCIES, ChallengeState
 from app.challenges.permissions import is_staff_of_challenge
 from app.challenges.services import follows
 from app.challenges.templating import challenge_state
@@ -30,6 +32,7 @@ from app.core.web import render_error
 from app.db import db
 from app.errors import DomainError
 from app.i18n import _, _n
+from app.i18n_setup import format_money
 from app.organisations.models import Organisation
 
 PER_PAGE = 20
@@ -49,32 +52,88 @@ def _filters(form: ChallengeFilterForm) -> queries.ChallengeFilters:
     status = form.value("status")
     sdg = form.value("sdg")
     return queries.ChallengeFilters(
-        status=ChallengeState(status) if status else None, organisation=form.value("organisation"),
+        status=ChallengeState(status) if status and status != ALL_STATUSES else None,
+        include_cancelled=status == ALL_STATUSES, organisation=form.value("organisation"),
         country=form.value("country"), kind=form.value("kind"), tag=form.value("tag"),
         sdg=int(sdg) if sdg else None, language=form.value("language"), currency=form.value("currency"),
-        prize_min=form.prize_min.data, prize_max=form.prize_max.data, sort=form.value("sort") or "closing")
+        prize_min=form.prize_min.data, prize_max=form.prize_max.data, sort=form.value("sort") or "closing",
+        rates=current_app.config["PRIZE_EXCHANGE_RATES"])
 
 
 # ---------------------------------------------------------------- the list
+# The filters a chip above the results can remove, in the order of the form (the sort is no filter).
+CHIP_FIELDS = ("status", "organisation", "country", "kind", "tag", "sdg", "language", "currency",
+               "prize_min", "prize_max")
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One chosen filter above the results, with the address of the same list without it."""
+
+    label: str
+    value: str
+    url: str
+
+
+def _chips(form: ChallengeFilterForm, args: dict[str, Any], reference: str) -> list[Chip]:
+    chips = []
+    for name in CHIP_FIELDS:
+        if name not in args:
+            continue
+        field = form[name]
+        if name in ("prize_min", "prize_max"):
+            currency = form.value("currency") or reference
+            value = format_money(field.data * 10 ** get_currency_precision(currency), currency)
+        else:
+            value = str(dict(field.choices).get(field.data, field.data))
+        chips.append(Chip(str(field.label.text), value,
+                          url_for(".index", **{k: v for k, v in args.items() if k != name})))
+    return chips
+
+
+def _rates_note(reference: str) -> str:
+    rates = current_app.config["PRIZE_EXCHANGE_RATES"]
+    pairs = [f"1 {code} = {format_decimal(Decimal(str(rates[code])))} {reference}"
+             for code in CURRENCIES if code != reference and code in rates]
+    return _("Prizes in other currencies are converted to %(currency)s at fixed, indicative rates: %(rates)s.",
+             currency=reference, rates=", ".join(pairs))
+
+
+def _list_page(form: ChallengeFilterForm, args: dict[str, Any], *, pagination: Any = None,
+               filters: queries.ChallengeFilters | None = None, page_error: str | None = None) -> str:
+    reference = current_app.config["PRIZE_REFERENCE_CURRENCY"]
+    valid = not form.errors
+    # The first page of the same list, without any value that was refused.
+    first_page_url = url_for(".index", **{k: v for k, v in args.items() if k not in form.errors})
+    return render_template(
+        "challenges/list.html", form=form, pagination=pagination, filters=filters, page_args=args,
+        filtered=queries.any_filter(filters) if filters else bool(args), page_error=page_error,
+        chips=_chips(form, args, reference) if valid else [], first_page_url=first_page_url,
+        clear_url=url_for(".index", **{k: v for k, v in args.items() if k == "sort" and v != queries.DEFAULT_SORT}),
+        rates_note=_rates_note(reference))
+
+
 def index() -> Any:
     form = ChallengeFilterForm(formdata=request.args, organisations=queries.filter_organisations(),
-                               tags=queries.public_tags())
+                               tag_groups=queries.public_tag_groups(),
+                               reference_currency=current_app.config["PRIZE_REFERENCE_CURRENCY"])
+    args = page_args()
     page = _page_number()
-    if page is None:
-        return render_error(400, _("The page number must be a whole number from 1 upwards."))
     if not form.validate():
-        # S31: an unknown filter or sort value is a request error, shown at its field; nothing is queried.
-        return render_template("challenges/list.html", form=form, pagination=None, filters=None,
-                               page_args={}, filtered=True), 400
+        # S31: an unknown filter or sort value is a request error, shown at its field with the other
+        # values kept; nothing is queried.
+        return _list_page(form, args), 400
+    if page is None:
+        return _list_page(form, args, page_error=_("The page number must be a whole number from 1 upwards.")), 400
     filters = _filters(form)
     stmt = queries.public_challenges(filters, now=clock.now())
     pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False, count=True)
     if page > 1 and page > pagination.pages:
-        return render_error(400, _n("There is no page %(page)d: this list has only %(num)d page.",
-                                    "There is no page %(page)d: this list has only %(num)d pages.",
-                                    max(pagination.pages, 1), page=page))
-    return render_template("challenges/list.html", form=form, pagination=pagination, filters=filters,
-                           page_args=page_args(), filtered=queries.any_filter(filters))
+        return _list_page(form, args, filters=filters, page_error=_n(
+            "There is no page %(page)d: this list has only %(num)d page.",
+            "There is no page %(page)d: this list has only %(num)d pages.",
+            max(pagination.pages, 1), page=page)), 400
+    return _list_page(form, args, pagination=pagination, filters=filters)
 
 
 # ---------------------------------------------------------------- the challenge page
