@@ -141,7 +141,7 @@ def test_rubric_prize_and_eligibility(app, client, make_challenge) -> None:
         challenge.criteria[0].anchors = {"1": "No effect", "10": "Transforms the city", "5": "Clear effect"}
         db.session.commit()
     html = client.get(f"/challenges/{made['slug']}").get_data(as_text=True)
-    table = html[html.index('<table class="rubric">'):html.index("</table>")]
+    table = html[html.index('<table class="rubric stack-table">'):html.index("</table>")]
     assert "<caption>" in table
     assert table.count('<th scope="col">') == 4
     assert table.count('<th scope="row"') == 2

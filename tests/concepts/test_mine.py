@@ -37,7 +37,7 @@ def _title(app, concept_id: int) -> str:
 
 def _group(html: str, name: str) -> str:
     """The table of one group ("" when the group is not shown)."""
-    match = re.search(rf'<table class="my-concepts" id="my-{name}">(.*?)</table>', html, re.S)
+    match = re.search(rf'<table class="my-concepts stack-table" id="my-{name}">(.*?)</table>', html, re.S)
     return match.group(1) if match else ""
 
 
