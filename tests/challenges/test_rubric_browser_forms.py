@@ -94,14 +94,14 @@ def test_rubric_rows_with_javascript_in_danish_at_320(app: Flask, live_server: s
     # The counter: what is left, then what is too many; nothing is cut.
     name = page.locator("#criteria-4-name")
     name.fill("x" * 100)
-    assert page.locator("#criteria-4-name-limit .char-count").inner_text() == "20 characters left"
+    assert page.locator("#criteria-4-name-limit .char-count").inner_text() == "20 tegn tilbage"
     name.fill("x" * 125)
     limit = page.locator("#criteria-4-name-limit")
-    assert limit.locator(".char-count").inner_text() == "5 characters too many"
+    assert limit.locator(".char-count").inner_text() == "5 tegn for mange"
     assert "char-limit-over" in (limit.get_attribute("class") or "")
     assert len(name.input_value()) == 125
     # Said to a screen reader once the typing pauses (a polite status region next to the hint).
-    expect(page.locator("#criteria-4-name-limit + [role=status]")).to_have_text("5 characters too many")
+    expect(page.locator("#criteria-4-name-limit + [role=status]")).to_have_text("5 tegn for mange")
     name.fill("Originality")
     _check(page, axe_check, "da 320 rubric with a new row", 320)
 

@@ -78,7 +78,7 @@ def test_the_list_leads_to_a_concept_without_javascript(live_server, browser, se
     try:
         page = context.new_page()
         page.goto(live_server + f"/challenges/{seeded['slug']}")
-        page.get_by_role("link", name="Read the published concepts").click()
+        page.get_by_role("link", name="Read the published concepts").first.click()
         page.wait_for_load_state()
         assert page.get_by_role("heading", name="Published concepts", level=1).is_visible()
         page.locator(f"a[href$='/concepts/{seeded['full']}']").click()
