@@ -428,8 +428,8 @@ def axe_check() -> Callable[[Any, str], None]:
 
     axe = Axe()
 
-    def _check(pg: Any, label: str = "") -> None:
-        result = axe.run(pg, options=WCAG21AA)
+    def _check(pg: Any, label: str = "", options: dict[str, Any] | None = None) -> None:
+        result = axe.run(pg, options=options or WCAG21AA)
         assert result.violations_count == 0, f"{label} {pg.url}\n{result.generate_report()}"
     return _check
 
