@@ -423,14 +423,22 @@ WCAG21AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a"
 
 @pytest.fixture
 def axe_check() -> Callable[[Any, str], None]:
-    """axe_check(page, label): axe-core WCAG 2.1 A/AA on what the page shows now; no violations."""
+    """axe_check(page, label): axe-core WCAG 2.1 A/AA on what the page shows now; no violations.
+    Then the same state at 320 CSS px (A05): no sideways scrolling, no table cell cut off, with
+    and without the 1.4.12 text spacing, and axe's width-dependent rules (tests/reflow_check.py);
+    so every page and state an axe check reaches, in any test, is checked for reflow too."""
     from axe_playwright_python.sync_playwright import Axe
+    from reflow_check import check_narrow
 
     axe = Axe()
 
-    def _check(pg: Any, label: str = "", options: dict[str, Any] | None = None) -> None:
-        result = axe.run(pg, options=options or WCAG21AA)
+    def _run(pg: Any, label: str, options: dict[str, Any]) -> None:
+        result = axe.run(pg, options=options)
         assert result.violations_count == 0, f"{label} {pg.url}\n{result.generate_report()}"
+
+    def _check(pg: Any, label: str = "") -> None:
+        _run(pg, label, WCAG21AA)
+        check_narrow(pg, label.removeprefix("axe violations on ").strip("[]") or pg.url, _run)
     return _check
 
 
