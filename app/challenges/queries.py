@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from babel.numbers import get_currency_precision
 from flask import current_app
 from sqlalchemy import (
     BigInteger,
@@ -47,7 +46,7 @@ from app.challenges.models import (
     Tag,
     challenge_tags,
 )
-from app.core.money import comparison_factors, comparison_threshold
+from app.core.money import comparison_factors, comparison_threshold, whole_to_minor
 from app.core.types import UTCDateTime
 from app.db import db
 from app.organisations.models import Organisation, OrganisationStatus
@@ -91,10 +90,6 @@ class ChallengeFilters:
 def _card_options() -> tuple[Any, ...]:
     # The organisation comes in the same statement (many-to-one, never missing); the tags in one more.
     return (joinedload(Challenge.organisation, innerjoin=True), selectinload(Challenge.tags))
-
-
-def _major_to_minor(amount: int, currency: str) -> int:
-    return amount * 10 ** get_currency_precision(currency)
 
 
 def prize_comparison(rates: Mapping[str, Any]) -> ColumnElement[int]:
@@ -144,7 +139,7 @@ def public_challenges(filters: ChallengeFilters, *, now: datetime) -> Select[tup
         if bound is None:
             continue
         if filters.currency:
-            amount, limit = c.prize_minor, _major_to_minor(bound, filters.currency)
+            amount, limit = c.prize_minor, whole_to_minor(bound, filters.currency)
         else:
             amount, limit = prize_comparison(filters.rates), comparison_threshold(bound, filters.rates)
         stmt = stmt.where(amount >= limit if keep == ">=" else amount <= limit)

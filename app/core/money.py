@@ -93,3 +93,8 @@ def comparison_key(minor: int, currency: str, rates: Mapping[str, object]) -> in
 def comparison_threshold(whole_reference_units: int, rates: Mapping[str, object]) -> int:
     """A whole amount of the reference currency on the scale of comparison_key()."""
     return whole_reference_units * 10 ** _scale_digits(rates)
+
+
+def whole_to_minor(amount: int, currency: str) -> int:
+    """Whole units of `currency` (a filter's "at least 50000") in its minor units (cents, øre)."""
+    return amount * 10 ** get_currency_precision(currency)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import get_currency_precision
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_login import current_user
@@ -26,6 +25,7 @@ from app.challenges.services import follows
 from app.challenges.templating import challenge_state
 from app.challenges.views._load import visible_challenge
 from app.core.downloads import send_stored_image
+from app.core.money import whole_to_minor
 from app.core.pagination import page_args
 from app.core.timeutil import clock
 from app.core.web import render_error
@@ -83,7 +83,7 @@ def _chips(form: ChallengeFilterForm, args: dict[str, Any], reference: str) -> l
         field = form[name]
         if name in ("prize_min", "prize_max"):
             currency = form.value("currency") or reference
-            value = format_money(field.data * 10 ** get_currency_precision(currency), currency)
+            value = format_money(whole_to_minor(field.data, currency), currency)
         else:
             value = str(dict(field.choices).get(field.data, field.data))
         chips.append(Chip(str(field.label.text), value,
