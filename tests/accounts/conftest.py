@@ -23,8 +23,10 @@ def _signup_data(**overrides: Any) -> dict[str, Any]:
 
 
 def _strip_tokens(html: str) -> str:
-    """A page without its CSRF tokens, so two responses can be compared (S05)."""
+    """A page without its CSRF tokens and the session warning's seconds left (a second may pass
+    between two requests), so two responses can be compared (S05)."""
     html = re.sub(r'(name="csrf_token"[^>]*value=")[^"]+"', r'\1"', html)
+    html = re.sub(r'(data-[a-z-]*seconds=")\d+"', r'\1"', html)
     return re.sub(r'(value=")[^"]+("[^>]*name="csrf_token")', r'\1\2', html)
 
 
