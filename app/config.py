@@ -118,6 +118,17 @@ def load_config(env: str | None = None) -> dict[str, Any]:
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
+        # The page cache for anonymous readers (core/pagecache.py): memory per worker, or Redis
+        # (REDIS_URL) shared by every host. PAGE_CACHE_SECONDS bounds an entry's life; pages also
+        # end at every public change and at the next clock-driven one. PAGE_MAX_AGE is what
+        # browsers and proxies in front are told (Cache-Control: public, max-age).
+        "PAGE_CACHE": _env_bool("PAGE_CACHE", True),
+        "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "300")),
+        "PAGE_CACHE_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES", "2000")),
+        "PAGE_CACHE_MAX_BYTES": int(os.environ.get("PAGE_CACHE_MAX_BYTES", str(1024 * 1024))),
+        "PAGE_CACHE_GENERATION_FILE": os.environ.get("PAGE_CACHE_GENERATION_FILE") or None,
+        "PAGE_MAX_AGE": int(os.environ.get("PAGE_MAX_AGE", "10")),
+        "PAGE_CACHE_KEY_PREFIX": os.environ.get("PAGE_CACHE_KEY_PREFIX", "concept-arena:pages:"),
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "LOGIN_LIMIT_PER_IP": os.environ.get("LOGIN_LIMIT_PER_IP", "100 per 15 minutes"),
         "RESET_LIMIT_PER_ACCOUNT": os.environ.get("RESET_LIMIT_PER_ACCOUNT", "5 per hour"),

@@ -1,6 +1,7 @@
 """Flask extensions, created unbound; create_app() calls init_app on each."""
 from flask import request
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -13,6 +14,7 @@ def client_ip() -> str:
 
 
 babel = Babel()
+cache = Cache()  # the page cache's backend (core/pagecache.py)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 migrate = Migrate()

@@ -28,12 +28,14 @@ def init_app(app: Flask) -> None:
     from app.challenges import cli, templating
     from app.challenges.routes import bp
     from app.challenges.services.notices import tell_followers
+    from app.core import pagecache
     from app.organisations import signals as organisation_signals
 
     _check_prize_rates(app)
     app.register_blueprint(bp)
     templating.init_app(app)
     organisation_signals.page_requested.connect(templating.organisation_page_context)
+    pagecache.time_bound_requested.connect(templating.next_clock_change, app)
     cli.register(app)
     cli.register_archive(app)
     if not event.contains(Session, "before_flush", tell_followers):

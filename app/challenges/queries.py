@@ -47,6 +47,7 @@ from app.challenges.models import (
     challenge_tags,
 )
 from app.core.money import comparison_factors, comparison_threshold, whole_to_minor
+from app.core.timeutil import as_utc
 from app.core.types import UTCDateTime
 from app.db import db
 from app.organisations.models import Organisation, OrganisationStatus
@@ -170,6 +171,16 @@ def _closing_soon_stmt(limit: int) -> Select[tuple[Challenge]]:
     # state_clause() only compares columns with `now`, so the bound parameter stands in for a datetime.
     return (select(Challenge).where(public_clause(), state_clause(ChallengeState.OPEN, _NOW))
             .options(*_card_options()).order_by(Challenge.deadline_at.asc(), Challenge.id).limit(limit))
+
+
+def next_clock_change(*, now: datetime) -> datetime | None:
+    """The next moment a published challenge opens or closes by the clock alone (the page cache
+    keeps no public page past it)."""
+    c = Challenge
+    moments = [db.session.scalar(select(func.min(column)).where(public_clause(), column > now))
+               for column in (c.opens_at, c.deadline_at)]
+    found = [as_utc(m) for m in moments if m is not None]
+    return min(found) if found else None
 
 
 def closing_soon(*, now: datetime, limit: int = 6) -> list[Challenge]:

@@ -4,6 +4,7 @@ page, the organisation page and the editor's preview render challenge partials t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, url_for
@@ -24,6 +25,7 @@ from app.challenges.models import (
 )
 from app.challenges.services import qa
 from app.challenges.views.attachments import attachment_panel, attachment_url
+from app.core import pagecache
 from app.core.formatting import Countdown, duration_text
 from app.core.timeutil import as_utc, clock
 from app.i18n import _
@@ -47,16 +49,31 @@ def sorted_anchors(anchors: dict[str, str] | None) -> list[tuple[str, str]]:
     return sorted((anchors or {}).items(), key=key)
 
 
+def next_clock_change(_app: Any, *, now: datetime) -> datetime | None:
+    """Receiver of pagecache.time_bound_requested: cached pages end when a challenge opens or closes."""
+    return queries.next_clock_change(now=now)
+
+
+def _text_changes(target: datetime, now: datetime) -> None:
+    """A countdown's text changes every hour while it shows days, every minute after that
+    (core.formatting.duration_text): the page cache keeps the page no longer."""
+    left = (target - now).total_seconds()
+    step = 3600 if left >= 86400 else 60
+    pagecache.changes_at(now + timedelta(seconds=(left % step) or step))
+
+
 def countdown(challenge: Challenge) -> Countdown | None:
     """The time left until the challenge opens or closes, rendered on the server."""
     now = clock.now()
     state = effective_state(challenge, now)
     if state is ChallengeState.SCHEDULED and challenge.opens_at is not None:
         target = as_utc(challenge.opens_at)
+        _text_changes(target, now)
         return Countdown(_("Opens in %(time)s", time=duration_text(target - now)),
                          _("Opens in %(time)s", time="{time}"), target)
     if state is ChallengeState.OPEN and challenge.deadline_at is not None:
         target = as_utc(challenge.deadline_at)
+        _text_changes(target, now)
         return Countdown(_("Closes in %(time)s", time=duration_text(target - now)),
                          _("Closes in %(time)s", time="{time}"), target)
     return None

@@ -6,9 +6,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.core import cli, contents, formatting, web
+    from app.core import assets, cli, contents, formatting, pagecache, web
 
     web.init_app(app)
+    pagecache.init_app(app)
+    assets.init_app(app)
     formatting.init_app(app)
     contents.init_app(app)
     cli.register(app)

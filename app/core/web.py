@@ -84,6 +84,29 @@ def safe_next(target: str | None, default: str) -> str:
     return target if is_safe_redirect(target) else default
 
 
+def protect_public_form() -> None:
+    """CSRF for a form on pages every anonymous reader shares (S23): the language switcher of a cached
+    page carries no per-visitor token, so where no token is sent the browser must say the form came
+    from this site (Origin, else Referer, else Sec-Fetch-Site); a sent token, and every signed-in
+    user's form, is checked as everywhere. Raises CSRFError."""
+    from app.extensions import csrf
+
+    if request.form.get("csrf_token") or current_user.is_authenticated:
+        csrf.protect()
+        return
+    here = f"{request.scheme}://{request.host}"
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        same = origin == here
+    elif request.referrer:
+        parts = urlsplit(request.referrer)
+        same = f"{parts.scheme}://{parts.netloc}" == here
+    else:
+        same = request.headers.get("Sec-Fetch-Site") == "same-origin"
+    if not same:
+        raise CSRFError("no token, and the request did not come from this site")
+
+
 def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500 if code >= 500 else 400])
     return render_template("errors/error.html", code=code, title=title, message=message or text), code
@@ -129,7 +152,9 @@ def init_app(app: Flask) -> None:
         h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
         if request.is_secure or app.config["BASE_URL"].startswith("https://"):
             h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        # Private pages and downloads are never cached (S27).
+        # Private pages and downloads are never cached (S27); static files are nobody's (core/assets.py).
+        if request.endpoint == "static":
+            return response
         if getattr(g, "private_response", False) or (current_user and current_user.is_authenticated):
             h["Cache-Control"] = "no-store"
             response.vary.add("Cookie")

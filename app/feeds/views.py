@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.challenges import queries
 from app.challenges.models import Challenge
+from app.core.pagecache import public_page
 from app.core.timeutil import clock
 from app.core.web import ERROR_TEXTS, render_error
 from app.db import db
@@ -71,12 +72,14 @@ def _atom(challenges: list[Challenge], *, title: str, self_endpoint: str, page_u
 
 
 @bp.route("/feeds/challenges.atom")
+@public_page
 def challenges_atom() -> Response:
     return _atom(queries.feed_challenges(), title=_("New challenges on Concept Arena"),
                  self_endpoint="feeds.challenges_atom", page_url=builders.absolute("challenges.index"))
 
 
 @bp.route("/feeds/organisations/<slug>.atom")
+@public_page
 def organisation_atom(slug: str) -> Response:
     organisation = queries.approved_organisation(slug)
     if organisation is None:
@@ -88,6 +91,7 @@ def organisation_atom(slug: str) -> Response:
 
 
 @bp.route("/feeds/tags/<tag>.atom")
+@public_page
 def tag_atom(tag: str) -> Response:
     found = queries.public_tag(tag)
     if found is None:
@@ -98,6 +102,7 @@ def tag_atom(tag: str) -> Response:
 
 
 @bp.route("/calendar/deadlines.ics")
+@public_page
 def deadlines_ics() -> Response:
     if wants_subscribe_page(ICS):
         return subscribe_page(kind="ics", title=_("Deadlines of open challenges"),
@@ -107,6 +112,7 @@ def deadlines_ics() -> Response:
 
 
 @bp.route("/challenges/<slug>/calendar.ics")
+@public_page
 def challenge_ics(slug: str) -> Response:
     challenge = db.session.scalar(select(Challenge).where(Challenge.slug == slug))
     if challenge is None or not queries.is_public(challenge):
@@ -132,6 +138,7 @@ def _search_breach(limit: Any) -> Response:
 
 # Open data like the search API: the same per-address limit, shared with it (search/serialise.py).
 @limiter.shared_limit(serialise.open_data_limit, scope="open-data", on_breach=_search_breach)
+@public_page
 def search_atom() -> Response:
     # A saved search is its words and filters: always the newest first, always the first page.
     args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in ("sort", "page", "format")])

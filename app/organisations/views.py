@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.decorators import verified_required
 from app.core.downloads import send_stored_image
+from app.core.pagecache import public_page
 from app.core.pagination import page_args, paginate
 from app.core.timeutil import clock
 from app.core.uploads import UploadError, store_image
@@ -135,6 +136,7 @@ def _profile_fields(form: OrganisationForm) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- public pages
 @bp.route("/organisations/")
+@public_page
 def index() -> Any:
     kind = _choice_arg("kind", {k.value for k in OrganisationKind})
     country = _choice_arg("country", {c.value for c in Country})
@@ -173,6 +175,7 @@ def apply() -> Any:
 
 
 @bp.route("/organisations/<slug>")
+@public_page
 def detail(slug: str) -> Any:
     organisation = _load(slug)
     # Features above this one add to the page (challenges: the organisation's challenges, following).

@@ -12,9 +12,12 @@ from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from app.challenges import queries as challenge_queries
+from app.core import pagecache
+from app.core.pagecache import public_page
 from app.core.timeutil import clock, utcnow
-from app.core.web import safe_next
+from app.core.web import protect_public_form, safe_next
 from app.db import db
+from app.extensions import csrf
 from app.judging.views.results import latest_winner_rows
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.organisations import queries as organisation_queries
@@ -32,6 +35,7 @@ STATEMENT_REVIEWED_ON = date(2026, 11, 23)
 
 
 @bp.route("/")
+@public_page
 def home() -> str:
     return render_template("pages/home.html", organisations=organisation_queries.first_approved(12),
                            closing_soon=challenge_queries.closing_soon(now=clock.now(), limit=6),
@@ -40,7 +44,9 @@ def home() -> str:
 
 
 @bp.route("/language", methods=["POST"])
+@csrf.exempt  # protect_public_form: the token where there is a session, the Origin where there is none
 def set_language() -> Any:
+    protect_public_form()
     lang = request.form.get("lang", "")
     if lang not in current_app.config["LANGUAGES"]:
         abort(400)
@@ -58,17 +64,20 @@ def favicon() -> Any:
 
 
 @bp.route("/accessibility")
+@public_page
 def accessibility() -> str:
     return render_template("pages/accessibility.html", prepared_on=STATEMENT_PREPARED_ON,
                            reviewed_on=STATEMENT_REVIEWED_ON)
 
 
 @bp.route("/privacy")
+@public_page
 def privacy() -> str:
     return render_template("pages/privacy.html")
 
 
 @bp.route("/terms")
+@public_page
 def terms() -> str:
     return render_template("pages/terms.html")
 
@@ -93,6 +102,7 @@ def healthz() -> Any:
     disk_ok = free > 200 * 1024 * 1024
     checks["disk"] = {"ok": disk_ok, "free_mb": free // (1024 * 1024)}
     healthy &= disk_ok
+    checks["page_cache"] = pagecache.health()  # Redis down: pages render without it ("degraded")
     for _receiver, answer in signals.health_requested.send(current_app._get_current_object()):
         if answer:
             name, check = answer

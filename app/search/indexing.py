@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import delete, func, select, update
 
+from app.core import pagecache
 from app.core.timeutil import utcnow
 from app.db import db
 from app.search.backends import IndexUnavailableError, SearchBackend
@@ -184,6 +185,7 @@ def rebuild() -> int:
 
     count = backend().rebuild(public_documents, replay=replay)
     db.session.commit()
+    pagecache.bump()  # search pages answered from the old index end with it
     log.info("search: rebuilt the index with %s documents", count)
     entries = rebuild_entries()
     log.info("search: rebuilt the jury's entries index with %s documents", entries)

@@ -6,6 +6,7 @@ from typing import Any
 from flask import Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app.core.pagecache import public_page
 from app.core.web import render_error
 from app.extensions import limiter
 from app.search import serialise
@@ -22,6 +23,7 @@ def _html_wanted() -> bool:
 # JSON is open data and shares the API's limit.
 @limiter.shared_limit(serialise.open_data_limit, scope="open-data", exempt_when=_html_wanted,
                       on_breach=serialise.json_breach)
+@public_page
 def search() -> Any:
     if serialise.wants_json(request.accept_mimetypes):
         response = serialise.answer(request.args, endpoint="search.search")

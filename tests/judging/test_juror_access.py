@@ -72,7 +72,8 @@ def _attach(app, concept_id: int, files: list[tuple[str, str, bytes]]) -> None:
 
 
 def _token(client) -> str:
-    return CSRF_RE.search(client.get("/").get_data(as_text=True)).group(1)
+    return (CSRF_RE.search(client.get("/").get_data(as_text=True))
+            or CSRF_RE.search(client.get("/account/login").get_data(as_text=True))).group(1)
 
 
 def _logout(client) -> None:

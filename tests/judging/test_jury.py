@@ -41,7 +41,8 @@ def client_for(app, email: str, password: str = PASSWORD) -> FlaskClient:
 
 
 def post(client: FlaskClient, url: str, data: dict | None = None):
-    token = CSRF_RE.search(client.get("/").get_data(as_text=True)).group(1)
+    token = (CSRF_RE.search(client.get("/").get_data(as_text=True))
+            or CSRF_RE.search(client.get("/account/login").get_data(as_text=True))).group(1)
     return client.post(url, data={"csrf_token": token, **(data or {})})
 
 

@@ -33,7 +33,8 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def _token(client) -> str:
-    return CSRF_RE.search(client.get("/").get_data(as_text=True)).group(1)
+    return (CSRF_RE.search(client.get("/").get_data(as_text=True))
+            or CSRF_RE.search(client.get("/account/login").get_data(as_text=True))).group(1)
 
 
 def _url(slug: str, tail: str = "") -> str:

@@ -151,6 +151,7 @@ def test_a_new_draft_with_no_text_asks_nothing(client, login, make_concept, rebu
 def test_the_pages_work_without_an_index(app, client, login, make_challenge, make_concept,
                                          rebuild_index) -> None:
     """R08: a deleted or broken index leaves the section out; the page still answers 200."""
+    app.config["PAGE_CACHE"] = False  # the index goes without a commit: every page is rendered
     ch_da, mine = _published(make_challenge, make_concept, DA, title="Sorteringsspil for skolernes elever",
                              summary="Et spil lærer eleverne at sortere affald.", language="da")
     make_challenge("archived", **SV)
@@ -206,6 +207,7 @@ def test_a_repeated_view_is_answered_from_the_cache(app, client, make_challenge,
     da = make_challenge("archived", **DA)
     make_challenge("archived", **SV)
     rebuild_index()
+    app.config["PAGE_CACHE"] = False  # the related section's own cache, not the page cache
     cache = related.cache_for(app)
     client.get(f"/challenges/{da['slug']}")
     before = cache.hits

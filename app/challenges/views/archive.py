@@ -18,6 +18,7 @@ from app.challenges import queries
 from app.challenges.forms.archive import ArchiveFileForm, ArchiveImportForm
 from app.challenges.permissions import can_import_archive
 from app.challenges.services import archive
+from app.core.pagecache import public_page
 from app.core.timeutil import clock
 from app.core.web import flash_refusal
 from app.db import db
@@ -82,6 +83,7 @@ def _render(organisation: Organisation, form: ArchiveFileForm, *, plan: archive.
 
 
 @login_required
+@public_page
 def archive_page(slug: str) -> Any:
     organisation = _load(slug)
     return _render(organisation, ArchiveFileForm())

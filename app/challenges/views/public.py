@@ -26,6 +26,7 @@ from app.challenges.templating import challenge_state
 from app.challenges.views._load import visible_challenge
 from app.core.downloads import send_stored_image
 from app.core.money import whole_to_minor
+from app.core.pagecache import public_page
 from app.core.pagination import page_args
 from app.core.timeutil import clock
 from app.core.web import render_error
@@ -113,6 +114,7 @@ def _list_page(form: ChallengeFilterForm, args: dict[str, Any], *, pagination: A
         rates_note=_rates_note(reference))
 
 
+@public_page
 def index() -> Any:
     form = ChallengeFilterForm(formdata=request.args, organisations=queries.filter_organisations(),
                                tag_groups=queries.public_tag_groups(),
@@ -147,6 +149,7 @@ def _related(challenge: Any) -> list[Any]:
     return found[:RELATED_LIMIT]
 
 
+@public_page
 def detail(slug: str) -> Any:
     challenge = visible_challenge(slug)
     public = queries.is_public(challenge)

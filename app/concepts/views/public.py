@@ -28,6 +28,7 @@ from app.concepts import queries, signals
 from app.concepts.models import Concept, ConceptMember, ConceptVersion, ConceptVersionFile
 from app.concepts.permissions import RESULT_STATES, public_level, winner_concept_ids
 from app.core.downloads import send_stored_document, send_stored_image
+from app.core.pagecache import public_page
 from app.core.pagination import paginate_list
 from app.db import db
 
@@ -111,6 +112,7 @@ def _list_public(challenge: Challenge) -> list[PublicConcept]:
     return sorted(items, key=lambda i: (i.version.title.casefold(), i.concept.id))
 
 
+@public_page
 def published(slug: str) -> Any:
     challenge = _load_challenge(slug)
     publication = ConceptPublication(challenge.concept_publication)
@@ -130,6 +132,7 @@ def _similar(concept: Concept) -> list[Any]:
     return found[:SIMILAR_LIMIT]
 
 
+@public_page
 def public(slug: str, concept_id: int) -> Any:
     challenge, item = _load_public(slug, concept_id)
     files = list(item.version.files) if item.level == "full" else []

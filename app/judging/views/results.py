@@ -15,6 +15,7 @@ from app.challenges.lifecycle import effective_state
 from app.challenges.models import Challenge, ChallengeState, Criterion
 from app.concepts.models import Concept
 from app.concepts.permissions import public_level
+from app.core.pagecache import public_page
 from app.core.pagination import paginate
 from app.core.timeutil import clock
 from app.core.web import http_status
@@ -234,6 +235,7 @@ def publish(slug: str) -> Any:
     return redirect(url_for("challenges.detail", slug=challenge.slug))
 
 
+@public_page
 def winners() -> Any:
     pagination = paginate(queries.winners_stmt(now=clock.now()), per_page=WINNERS_PER_PAGE)
     rows = winner_rows(pagination.items)
