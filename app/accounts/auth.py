@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import Flask, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from app.core.timeutil import as_utc, utcnow
 from app.db import db
@@ -17,6 +18,7 @@ from app.i18n import _l
 from .models import User, UserSession
 
 SEEN_KEY = "_seen"
+TERMS_KEY = "_terms"  # the terms version this session's user was seen to have accepted (P04)
 
 
 def _hash(key: str) -> str:
@@ -66,7 +68,9 @@ def _expired(row: UserSession, now: datetime) -> bool:
 
 @login_manager.user_loader
 def _load_user(key: str) -> User | None:
-    row = db.session.scalar(select(UserSession).where(UserSession.key_hash == _hash(key)))
+    # The user comes with the row: one query per request for who is asking.
+    row = db.session.scalar(select(UserSession).options(joinedload(UserSession.user))
+                            .where(UserSession.key_hash == _hash(key)))
     if row is None:
         return None
     now = utcnow()
@@ -130,8 +134,14 @@ def init_app(app: Flask) -> None:
         """P04: after the terms change, a signed-in user accepts them again before anything else."""
         if not current_user.is_authenticated or request.endpoint in _TERMS_EXEMPT or request.endpoint is None:
             return None
+        # Once seen accepted, the version is kept in the signed session (cleared at every login), so
+        # later requests ask the database only after the terms change.
+        version = current_app.config["TERMS_VERSION"]
+        if session.get(TERMS_KEY) == version:
+            return None
         if not _has_accepted_current(current_user):
             return redirect(url_for("accounts.accept_terms", next=request.full_path.rstrip("?")))
+        session[TERMS_KEY] = version
         return None
 
 

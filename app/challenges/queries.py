@@ -177,9 +177,9 @@ def next_clock_change(*, now: datetime) -> datetime | None:
     """The next moment a published challenge opens or closes by the clock alone (the page cache
     keeps no public page past it)."""
     c = Challenge
-    moments = [db.session.scalar(select(func.min(column)).where(public_clause(), column > now))
-               for column in (c.opens_at, c.deadline_at)]
-    found = [as_utc(m) for m in moments if m is not None]
+    row = db.session.execute(select(*(select(func.min(column)).where(public_clause(), column > now).scalar_subquery()
+                                      for column in (c.opens_at, c.deadline_at)))).one()
+    found = [as_utc(m) for m in row if m is not None]
     return min(found) if found else None
 
 

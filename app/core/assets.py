@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ from flask import Flask, Response, current_app, request
 YEAR = 365 * 24 * 3600
 SHORT = 300  # an unhashed or outdated static URL
 
+RECHECK_SECONDS = 1.0  # an edited file (while developing) gets its new URL within a second
+
 _hashes: dict[str, tuple[int, int, str]] = {}
+_recent: dict[str, tuple[float, str | None]] = {}
 _lock = threading.Lock()
 
 
@@ -44,9 +48,20 @@ def file_hash(filename: str) -> str | None:
     return digest
 
 
+def versioned(filename: str) -> str | None:
+    """file_hash(), looked at once a second at most: a page links a dozen static files."""
+    now = time.monotonic()
+    found = _recent.get(filename)
+    if found and now - found[0] < RECHECK_SECONDS:
+        return found[1]
+    digest = file_hash(filename)
+    _recent[filename] = (now, digest)
+    return digest
+
+
 def _add_version(endpoint: str, values: dict[str, Any]) -> None:
     if endpoint == "static" and "v" not in values and (filename := values.get("filename")):
-        digest = file_hash(str(filename))
+        digest = versioned(str(filename))
         if digest:
             values["v"] = digest
 

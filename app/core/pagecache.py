@@ -38,9 +38,10 @@ from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from blinker import Namespace
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -150,6 +151,7 @@ class PageCache:
         self.failed_at = 0.0
         self.last_error: str | None = None
         self.hits = self.misses = self.stores = 0
+        self._clock_bound: tuple[str, float, float] | None = None  # (generation, moment, asked at)
 
     # A failing backend never fails a page: the page renders without the cache for a while.
     def usable(self) -> bool:
@@ -159,6 +161,25 @@ class PageCache:
         if time.monotonic() - self.failed_at > FAILURE_PAUSE_SECONDS:
             log.warning("page cache unavailable (%s: %s): pages render without it", type(exc).__name__, exc)
         self.failed_at, self.last_error = time.monotonic(), type(exc).__name__
+
+    def clock_bound(self, now: float) -> float:
+        """The features' next clock-driven change (`time_bound_requested`), asked once per generation
+        and process, and again once that moment has come."""
+        try:
+            generation: str | None = self.generation.current()
+        except Exception as exc:  # noqa: BLE001  the cache is down: ask the features every time
+            self.failed(exc)
+            generation = None
+        known = self._clock_bound
+        if generation is not None and known is not None and known[0] == generation and known[2] <= now < known[1]:
+            return known[1]
+        ends = float("inf")
+        for _receiver, bound in time_bound_requested.send(current_app._get_current_object(), now=clock.now()):
+            if bound is not None:
+                ends = min(ends, as_utc(bound).timestamp())
+        if generation is not None:
+            self._clock_bound = (generation, ends, now)
+        return ends
 
     def bump(self) -> None:
         try:
@@ -252,12 +273,9 @@ def _public_headers(response: Response, etag: str, changes: float, max_age: int)
 def _next_change(now: float) -> float:
     """The next moment the page changes by the clock alone: what it said (`changes_at`), and the
     features' next clock-driven change (`time_bound_requested`); infinity when none is known."""
-    ends = float("inf")
+    ends = _state().clock_bound(now)
     if (moment := getattr(g, "page_changes_at", None)) is not None:
         ends = min(ends, moment)
-    for _receiver, bound in time_bound_requested.send(current_app._get_current_object(), now=clock.now()):
-        if bound is not None:
-            ends = min(ends, as_utc(bound).timestamp())
     return ends
 
 
@@ -322,6 +340,39 @@ def _store(response: Response) -> Response:
     return response
 
 
+# ---------------------------------------------------------------- fragments
+def cached_fragment(*parts: Any, caller: Callable[[], str]) -> Markup:
+    """A part of a page that is the same for every reader, signed in or not, kept like public pages
+    (same generation, same clock bounds), so that signed-in readers, who never get a cached page,
+    still get its costly parts from the cache:
+
+        {% call cached_fragment("challenge-body", challenge.id, state) %}...{% endcall %}
+
+    `parts` must name everything the fragment shows besides public data and the reader's language
+    and time zone; the fragment must not show anything about the reader."""
+    state = _state()
+    if not state.usable():
+        return Markup(caller())
+    try:
+        raw = repr((request.host if has_request_context() else "", parts, str(get_locale()), str(get_timezone())))
+        key = f"fragment:{state.generation.current()}:{hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()}"
+        entry = cache.get(key)
+    except Exception as exc:  # noqa: BLE001
+        state.failed(exc)
+        return Markup(caller())
+    now = clock.now().timestamp()
+    if entry and entry["rendered"] <= now < entry["expires"]:
+        return Markup(entry["html"])
+    html = str(caller())
+    expires = min(now + int(current_app.config["PAGE_CACHE_SECONDS"]), _next_change(now))
+    if expires > now:
+        try:
+            cache.set(key, {"html": html, "rendered": now, "expires": expires}, timeout=max(1, int(expires - now) + 1))
+        except Exception as exc:  # noqa: BLE001
+            state.failed(exc)
+    return Markup(html)
+
+
 # ---------------------------------------------------------------- invalidation
 def _note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     """after_cursor_execute: a write to a table public pages read marks the connection."""
@@ -376,6 +427,7 @@ def init_app(app: Flask) -> None:
     config["CACHE_DEFAULT_TIMEOUT"] = app.config["PAGE_CACHE_SECONDS"]
     cache.init_app(app, config=config)
     _STATES[app] = PageCache(app)
+    app.add_template_global(cached_fragment)
     # A new process may run new code or settings (a deploy, a changed exchange rate): what the old
     # ones stored in a shared cache ends here.
     with app.app_context():

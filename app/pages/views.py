@@ -37,9 +37,11 @@ STATEMENT_REVIEWED_ON = date(2026, 11, 23)
 @bp.route("/")
 @public_page
 def home() -> str:
-    return render_template("pages/home.html", organisations=organisation_queries.first_approved(12),
-                           closing_soon=challenge_queries.closing_soon(now=clock.now(), limit=6),
-                           recent_winners=latest_winner_rows(limit=6),
+    def sections() -> tuple[Any, Any, Any]:  # read only when the cached sections are rendered again
+        return (challenge_queries.closing_soon(now=clock.now(), limit=6), latest_winner_rows(limit=6),
+                organisation_queries.first_approved(12))
+
+    return render_template("pages/home.html", sections=sections,
                            kind_labels=ORGANISATION_KIND_LABELS, country_labels=COUNTRY_LABELS)
 
 

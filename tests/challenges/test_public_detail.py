@@ -78,7 +78,7 @@ def test_head_has_title_description_open_graph_canonical_and_feeds(client, make_
                      rf'href="/feeds/organisations/{made["org"]["slug"]}\.atom">', head)
     assert re.search(rf'<link rel="alternate" type="text/calendar" title="[^"]+" '
                      rf'href="/challenges/{made["slug"]}/calendar\.ics">', head)
-    assert '<script src="/static/js/countdown.js" defer></script>' in head
+    assert re.search(r'<script src="/static/js/countdown\.js\?v=[0-9a-f]{12}" defer></script>', head)
     assert html.count("<h1") == 1
     # The countdown script is loaded only on the challenge page.
     assert "countdown.js" not in client.get("/challenges/").get_data(as_text=True)

@@ -258,7 +258,8 @@ def test_the_number_of_queries_does_not_grow_with_the_list(app, client, make_org
     many_home = count_statements(app, client, "/")
     assert few == many, (few, many)
     assert few_home == many_home
-    assert many <= 8
+    # 9: the page cache also asks when the next challenge opens or closes, once per change (core/pagecache.py).
+    assert many <= 9
 
 
 @pytest.mark.both_databases

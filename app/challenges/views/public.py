@@ -155,7 +155,7 @@ def detail(slug: str) -> Any:
     public = queries.is_public(challenge)
     return render_template(
         "challenges/detail.html", challenge=challenge, public=public,
-        state=challenge_state(challenge), finished=ChallengeState(challenge.state) in FINISHED_STATES, record=queries.public_record(challenge),
+        state=challenge_state(challenge), finished=ChallengeState(challenge.state) in FINISHED_STATES,
         following=queries.is_following(current_user, challenge=challenge),
         is_staff=is_staff_of_challenge(current_user, challenge),
         related=_related(challenge) if public else [],
