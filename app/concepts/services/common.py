@@ -1,7 +1,8 @@
 """Rules every concept service shares: the write window, eligibility, one concept per person.
 
-Services never commit; they lock the rows they judge (PostgreSQL `FOR UPDATE`; SQLite writes
-already run under `BEGIN IMMEDIATE`, app.db) so two requests at once cannot both pass a check.
+Services never commit; they lock the rows they judge (PostgreSQL `FOR UPDATE`; SQLite's write
+lock, app.db.lock_for_write) before they check and write, so two requests at once cannot both pass
+a check.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from app.challenges.lifecycle import effective_state
 from app.challenges.models import Challenge, ChallengeState, Eligibility
 from app.challenges.permissions import is_staff_of_challenge
 from app.concepts.models import Concept, ConceptMember, ConceptState
-from app.db import db
+from app.db import db, lock_for_write
 from app.errors import DomainError, Problem
 from app.i18n import _l
 
@@ -43,12 +44,14 @@ def grace_seconds() -> int:
 
 
 def lock_concept(concept: Concept) -> None:
-    """Lock the concept row until commit (PostgreSQL; SQLite writers are already serialised)."""
-    db.session.execute(select(Concept.id).where(Concept.id == concept.id).with_for_update())
-    db.session.refresh(concept)
+    """Lock the concept row until commit and read it again (PostgreSQL `FOR UPDATE`; on SQLite the
+    write lock, app.db.lock_for_write)."""
+    lock_for_write()
+    db.session.refresh(concept, with_for_update=True)
 
 
 def lock_challenge(challenge: Challenge) -> None:
+    lock_for_write()
     db.session.execute(select(Challenge.id).where(Challenge.id == challenge.id).with_for_update())
 
 

@@ -218,22 +218,31 @@ def attachment_count(concept: Concept) -> int:
                                  .where(ConceptAttachment.concept_id == concept.id)) or 0)
 
 
+def _require_room(concept: Concept, now: datetime) -> None:
+    """The draft may take one more file now. Raises DeadlinePassedError or ConceptError."""
+    require_editable(concept, now)
+    limit = max_file_count(concept.challenge)
+    if attachment_count(concept) >= limit:
+        raise ConceptError(_n("A concept can have at most %(num)d file. Delete one before adding another.",
+                              "A concept can have at most %(num)d files. Delete one before adding another.",
+                              limit), field="attachment")
+
+
 def add_concept_attachment(*, concept: Concept, upload: Any, by: User, now: datetime,
                            upload_dir: str | os.PathLike[str]) -> ConceptAttachment:
     """Check, store and attach a file to the draft (S34-S36).
 
     Raises ConceptError, DeadlinePassedError, UploadError (400/413); OSError when the disk fails.
     """
-    lock_concept(concept)
-    require_editable(concept, now)
-    challenge = concept.challenge
-    limit = max_file_count(challenge)
-    if attachment_count(concept) >= limit:
-        raise ConceptError(_n("A concept can have at most %(num)d file. Delete one before adding another.",
-                              "A concept can have at most %(num)d files. Delete one before adding another.",
-                              limit), field="attachment")
-    stored = store_document(upload, allowed=CONCEPT_FILE_TYPES, max_bytes=max_file_bytes(challenge),
+    # The file is read, checked, hashed and written (fsync) before the row lock, which is then
+    # held only for the checks and the rows: a deadline rush queues on those, not on the disk. A
+    # first look without the lock spares storing a file that would be refused; a file stored for a
+    # post refused under the lock is an orphan that the sweep removes (R05).
+    _require_room(concept, now)
+    stored = store_document(upload, allowed=CONCEPT_FILE_TYPES, max_bytes=max_file_bytes(concept.challenge),
                             upload_dir=upload_dir)
+    lock_concept(concept)
+    _require_room(concept, now)
     duplicate = db.session.scalar(select(ConceptAttachment).where(
         ConceptAttachment.concept_id == concept.id, ConceptAttachment.content_hash == stored.content_hash))
     if duplicate is not None:

@@ -56,7 +56,7 @@ from app.core.markdown import plain_text, render_markdown
 from app.core.timeutil import clock
 from app.core.uploads import UploadError, store_image
 from app.core.web import http_status, place_error
-from app.db import db
+from app.db import db, locks_before_writing
 from app.i18n import _, _n
 from app.i18n_setup import LANGUAGE_NAMES
 
@@ -226,6 +226,7 @@ def _store_cover(form: DraftForm) -> str | None:
     return store_image(upload, max_bytes=_cover_max_bytes(), upload_dir=current_app.config["UPLOAD_DIR"])
 
 
+@locks_before_writing
 @login_required
 def edit(concept_id: int) -> Any:
     concept = team_concept(concept_id)
@@ -303,6 +304,7 @@ def _not_saved(reason: str) -> str:
     return _("Not saved: %(reason)s. Your text is still here; copy it or try again.", reason=reason.rstrip(". "))
 
 
+@locks_before_writing
 def autosave(concept_id: int) -> Any:
     # A script cannot follow a redirect to the login page usefully: say so in JSON (A07).
     if not current_user.is_authenticated:
@@ -342,6 +344,7 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
+@locks_before_writing
 @login_required
 def upload(concept_id: int) -> Any:
     concept = team_concept(concept_id)
