@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import format_datetime
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from app.accounts.models import ParticipantKind, User
 from app.challenges.lifecycle import effective_state
@@ -47,7 +47,12 @@ def lock_concept(concept: Concept) -> None:
     """Lock the concept row until commit and read it again (PostgreSQL `FOR UPDATE`; on SQLite the
     write lock, app.db.lock_for_write)."""
     lock_for_write()
-    db.session.refresh(concept, with_for_update=True)
+    db.session.flush()  # the refresh below would drop changes not yet written (a save earlier in the transaction)
+    mapper = inspect(Concept)
+    db.session.refresh(concept, [c.key for c in mapper.column_attrs], with_for_update=True)
+    # What hangs off the row is read again when next used, except its challenge (challenge_id never
+    # changes), which a full refresh would make the lock load a second time.
+    db.session.expire(concept, [r.key for r in mapper.relationships if r.key != "challenge"])
 
 
 def lock_challenge(challenge: Challenge) -> None:
