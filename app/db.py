@@ -1,10 +1,14 @@
 """The declarative base, the SQLAlchemy extension and SQLite connection settings (R01)."""
 from __future__ import annotations
 
+import sqlite3
+import time
+from collections.abc import Callable
 from typing import Any
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import Engine, MetaData, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -25,15 +29,84 @@ from flask_sqlalchemy import SQLAlchemy  # noqa: E402
 db = SQLAlchemy(model_class=Base)
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Per DBAPI connection, reset by every BEGIN: does this transaction hold SQLite's write lock, and
+# must it take it with lock_for_write() before it writes (a view marked locks_before_writing)?
+_WRITE_LOCKED = "sqlite_write_locked"
+_WRITES_NEED_LOCK = "sqlite_writes_need_lock"
+_WRITE_PREFIXES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+BUSY_TIMEOUT_MS = 10_000
+_POLL_FIRST_S, _POLL_MAX_S = 0.0005, 0.002
+
+
+class WriteWithoutLockError(RuntimeError):
+    """A view marked locks_before_writing wrote before its service called lock_for_write()."""
+
+
+def locks_before_writing(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view whose services call lock_for_write() (through lock_concept or lock_challenge) before
+    they check and write. On SQLite its transactions then begin as reads, so the write lock is held
+    only from that call to the commit, not for the whole request (loading the user, the concept and
+    the form, hashing and storing an upload); the rush of a deadline queues on a few row writes.
+    A write before the call raises WriteWithoutLockError instead of racing. PostgreSQL: no effect."""
+    view.locks_before_writing = True  # type: ignore[attr-defined]
+    return view
+
+
+def _view_locks_before_writing() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "locks_before_writing", False))
 
 
 def _begin_mode() -> str:
     # Writes take the write lock up front, so concurrent writers queue on busy_timeout instead
     # of failing with "database is locked" when a read transaction tries to upgrade (measured:
-    # 602 of 640 failed with plain BEGIN, none with BEGIN IMMEDIATE). Reads stay concurrent.
-    if has_request_context() and request.method in READ_ONLY_METHODS:
+    # 602 of 640 failed with plain BEGIN, none with BEGIN IMMEDIATE). Reads stay concurrent, and
+    # so does a marked view until lock_for_write() ends its read and takes the lock.
+    if has_request_context() and (request.method in READ_ONLY_METHODS or _view_locks_before_writing()):
         return "BEGIN"
     return "BEGIN IMMEDIATE"
+
+
+def lock_for_write() -> None:
+    """Hold SQLite's write lock from now to the commit; PostgreSQL: nothing (callers lock rows).
+
+    In a transaction that began as a read (a view marked locks_before_writing), the read ends here
+    and a BEGIN IMMEDIATE transaction starts: it wrote nothing (writes before this raise), objects
+    already loaded stay in the session, and what the caller judges must be read again after this
+    call (lock_concept refreshes the concept), as after a row lock on PostgreSQL.
+    """
+    conn = db.session.connection()
+    if conn.dialect.name != "sqlite" or conn.info.get(_WRITE_LOCKED):
+        return
+    conn.exec_driver_sql("COMMIT")
+    _begin_immediate(conn)
+    conn.info[_WRITE_LOCKED] = True
+
+
+def _begin_immediate(conn: Any) -> None:
+    """BEGIN IMMEDIATE, asked again every millisecond or two while another writer holds the lock,
+    for at most the busy timeout.
+
+    SQLite's own busy handler sleeps ever longer between its tries (up to 100 ms each), so in a
+    rush a waiting writer keeps missing the moments the lock is free while newer ones take it:
+    waits of a second and more at the tail (bench/rush.py measured p99 0.9 s with it, 0.3 s so).
+    """
+    raw = conn.connection.dbapi_connection
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        delay = _POLL_FIRST_S
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:  # "database is locked"
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, _POLL_MAX_S)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -45,11 +118,24 @@ def configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(_begin_mode())
+        mode = _begin_mode()
+        if mode == "BEGIN IMMEDIATE":
+            _begin_immediate(conn)
+        else:
+            conn.exec_driver_sql(mode)
+        conn.info[_WRITE_LOCKED] = mode == "BEGIN IMMEDIATE"
+        conn.info[_WRITES_NEED_LOCK] = not conn.info[_WRITE_LOCKED] and request.method not in READ_ONLY_METHODS
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _guard(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # An upgrade from a read would race (and may fail with "database is locked"): refuse it.
+        if (conn.info.get(_WRITES_NEED_LOCK) and not conn.info.get(_WRITE_LOCKED)
+                and statement.lstrip()[:7].upper().startswith(_WRITE_PREFIXES)):
+            raise WriteWithoutLockError(f"{request.endpoint}: a write before lock_for_write(): {statement[:80]}")

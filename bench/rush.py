@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/rush.py [--database sqlite|postgres] [--clients 20] [--submissions 200]
                                    [--file-mb 1] [--workers 2] [--threads 4] [--window 60]
-                                   [--repeat 1] [--keep]
+                                   [--repeat 1] [--keep] [--profile]
 
 What it does, all on 127.0.0.1 and inside a temporary directory it removes afterwards:
 1. makes a fresh database (a SQLite file, or a scratch PostgreSQL database on
@@ -62,6 +62,12 @@ latencies and throughputs, and of each run's own ratio (as bench/pages.py does);
 and the error counts are summed over the runs, so a single loss anywhere shows. The machine is
 shared and noisy: quote the medians of several runs, and the ratios rather than the absolute
 figures.
+
+`--profile` runs the real server under cProfile (werkzeug's ProfilerMiddleware: one profile per
+request, wall-clock time, so waits for a lock show up as time in the call that waits) and prints,
+after each real rush, where each of the four requests spends its time (the functions with the most
+cumulative time, summed over all requests of that kind). cProfile slows Python code down, so the
+latencies of a profiled run are not comparable with an unprofiled one; use it to find the costs.
 
 Only the Python standard library is used on the client side (http.client with keep-alive).
 """
@@ -360,6 +366,49 @@ class Server:
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
         self._log.close()
+
+
+# ---------------------------------------------------------------- profiling (--profile)
+PROFILE_ENV = "RUSH_PROFILE_DIR"
+
+
+def profiled_app() -> Any:
+    """The real app (wsgi:app) under werkzeug's ProfilerMiddleware, one .prof file per request in
+    RUSH_PROFILE_DIR, named by method and route (ids replaced by N), for `profile_report`."""
+    from werkzeug.middleware.profiler import ProfilerMiddleware
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from wsgi import app
+
+    def name(environ: dict[str, Any]) -> str:  # werkzeug passes the WSGI environ
+        route = re.sub(r"/\d+", "/N", environ.get("PATH_INFO", "")).strip("/").replace("/", ".") or "root"
+        return f"{environ['REQUEST_METHOD']}.{route}.{uuid.uuid4().hex}.prof"
+
+    return ProfilerMiddleware(app, stream=None, profile_dir=os.environ[PROFILE_ENV], filename_format=name)
+
+
+def profile_report(profile_dir: Path, top: int = 30) -> None:
+    """Per kind of request, the functions with the most cumulative (wall-clock) time."""
+    import io
+    import pstats
+
+    groups: dict[str, list[str]] = {}
+    for path in sorted(profile_dir.glob("*.prof")):
+        groups.setdefault(path.name.rsplit(".", 2)[0], []).append(str(path))
+    for kind, paths in sorted(groups.items()):
+        out = io.StringIO()
+        stats = pstats.Stats(paths[0], stream=out)
+        for more in paths[1:]:
+            stats.add(more)
+        out.truncate(0)  # the header pstats prints per file added
+        print(f"\nprofile {kind}: {len(paths)} requests, {stats.total_tt / len(paths) * 1000:.0f} ms each on average "
+              f"(wall clock); the top {top} by cumulative time and the top {top // 2} by own time, summed over them:")
+        stats.sort_stats("cumulative").print_stats(top)
+        stats.sort_stats("tottime").print_stats(top // 2)
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip() and ".prof" not in line
+                        and not line.lstrip().startswith(("Ordered by", "List reduced", "ncalls"))
+                        and "function calls" not in line))
 
 
 # ---------------------------------------------------------------- the rush
@@ -859,11 +908,18 @@ def run_real(args: argparse.Namespace, tmp: Path) -> Figures:
         started = time.perf_counter()
         teams, challenge_id = seed(args.submissions, app)
         log(f"seeded {len(teams)} teams with drafts in {time.perf_counter() - started:.1f} s")
-        server = Server(env, args.workers, args.threads, tmp / "gunicorn.log")
+        if args.profile:
+            (tmp / "profile").mkdir()
+            server = Server({**env, PROFILE_ENV: str(tmp / "profile")}, args.workers, args.threads,
+                            tmp / "gunicorn.log", app_spec="rush:profiled_app()", chdir=BENCH)
+        else:
+            server = Server(env, args.workers, args.threads, tmp / "gunicorn.log")
         server.wait_ready()
         started = time.perf_counter()
         sessions = login_all(server.url, teams, args.clients)
         log(f"logged {len(sessions)} team leads in through the login form in {time.perf_counter() - started:.1f} s")
+        for stale in (tmp / "profile").glob("*.prof") if args.profile else ():
+            stale.unlink()  # the logins are not what is measured
         deadline = set_deadline(app, challenge_id, args.window)
         log(f"deadline set to {deadline.isoformat()} ({args.window:g} s from now); rush starts")
         outcomes, start = rush(sessions, teams, args.clients, int(args.file_mb * 1024 * 1024))
@@ -871,7 +927,11 @@ def run_real(args: argparse.Namespace, tmp: Path) -> Figures:
             s.close()
         log(f"rush done in {time.perf_counter() - start:.1f} s; checking the database")
         checked = check(app, teams, outcomes, env["UPLOAD_DIR"])
-        return report(args, outcomes, start, args.window, checked)
+        fig = report(args, outcomes, start, args.window, checked)
+        if args.profile:
+            server.stop()
+            profile_report(tmp / "profile")
+        return fig
     finally:
         if server is not None:
             server.stop()
@@ -926,6 +986,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1,
                         help="repeat the whole measurement (baseline + real) N times; the summary gives medians")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, database)")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the real server's requests (cProfile) and print where each kind spends its time")
     args = parser.parse_args()
     if args.clients < 1 or args.submissions < 1 or args.file_mb <= 0 or args.window <= 0 or args.repeat < 1:
         parser.error("--clients, --submissions, --file-mb, --window and --repeat must be positive")

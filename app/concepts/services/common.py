@@ -1,7 +1,8 @@
 """Rules every concept service shares: the write window, eligibility, one concept per person.
 
-Services never commit; they lock the rows they judge (PostgreSQL `FOR UPDATE`; SQLite writes
-already run under `BEGIN IMMEDIATE`, app.db) so two requests at once cannot both pass a check.
+Services never commit; they lock the rows they judge (PostgreSQL `FOR UPDATE`; SQLite's write
+lock, app.db.lock_for_write) before they check and write, so two requests at once cannot both pass
+a check.
 """
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import format_datetime
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from app.accounts.models import ParticipantKind, User
 from app.challenges.lifecycle import effective_state
 from app.challenges.models import Challenge, ChallengeState, Eligibility
 from app.challenges.permissions import is_staff_of_challenge
 from app.concepts.models import Concept, ConceptMember, ConceptState
-from app.db import db
+from app.db import db, lock_for_write
 from app.errors import DomainError, Problem
 from app.i18n import _l
 
@@ -43,12 +44,19 @@ def grace_seconds() -> int:
 
 
 def lock_concept(concept: Concept) -> None:
-    """Lock the concept row until commit (PostgreSQL; SQLite writers are already serialised)."""
-    db.session.execute(select(Concept.id).where(Concept.id == concept.id).with_for_update())
-    db.session.refresh(concept)
+    """Lock the concept row until commit and read it again (PostgreSQL `FOR UPDATE`; on SQLite the
+    write lock, app.db.lock_for_write)."""
+    lock_for_write()
+    db.session.flush()  # the refresh below would drop changes not yet written (a save earlier in the transaction)
+    mapper = inspect(Concept)
+    db.session.refresh(concept, [c.key for c in mapper.column_attrs], with_for_update=True)
+    # What hangs off the row is read again when next used, except its challenge (challenge_id never
+    # changes), which a full refresh would make the lock load a second time.
+    db.session.expire(concept, [r.key for r in mapper.relationships if r.key != "challenge"])
 
 
 def lock_challenge(challenge: Challenge) -> None:
+    lock_for_write()
     db.session.execute(select(Challenge.id).where(Challenge.id == challenge.id).with_for_update())
 
 

@@ -33,7 +33,7 @@ from app.concepts.services.common import (
     slot_problem,
 )
 from app.core.audit import record_event
-from app.core.files import MIB, store_document
+from app.core.files import MIB, StoredFile, store_document
 from app.core.markdown import MAX_MARKDOWN_CHARS
 from app.db import db
 from app.errors import Problem
@@ -189,12 +189,14 @@ def save_draft(*, concept: Concept, by: User, now: datetime, base_version: int |
     if has_cover and not alt:
         raise ConceptError(_l("Describe the cover image in a sentence for people who cannot see it."),
                            field="cover_alt")
+    # The tags are read before anything changes, so the save is one flush (one UPDATE) under the lock.
+    new_tags = tags_for(data.tags) if [t.slug for t in concept.tags] != sorted(s for s, _n in data.tags) else None
     for name in ("title", "summary", "body_md", "language"):
         value = getattr(data, name) or ""
         if getattr(concept, name) != value:
             setattr(concept, name, value)
-    if [t.slug for t in concept.tags] != sorted(slug for slug, _name in data.tags):
-        concept.tags = tags_for(data.tags)
+    if new_tags is not None:
+        concept.tags = new_tags
     if data.cover_hash:
         concept.cover_image_hash = data.cover_hash
     elif data.remove_cover:
@@ -218,22 +220,40 @@ def attachment_count(concept: Concept) -> int:
                                  .where(ConceptAttachment.concept_id == concept.id)) or 0)
 
 
-def add_concept_attachment(*, concept: Concept, upload: Any, by: User, now: datetime,
-                           upload_dir: str | os.PathLike[str]) -> ConceptAttachment:
-    """Check, store and attach a file to the draft (S34-S36).
-
-    Raises ConceptError, DeadlinePassedError, UploadError (400/413); OSError when the disk fails.
-    """
-    lock_concept(concept)
+def _require_room(concept: Concept, challenge: Challenge, now: datetime) -> None:
+    """The draft may take one more file now. Raises DeadlinePassedError or ConceptError."""
     require_editable(concept, now)
-    challenge = concept.challenge
     limit = max_file_count(challenge)
     if attachment_count(concept) >= limit:
         raise ConceptError(_n("A concept can have at most %(num)d file. Delete one before adding another.",
                               "A concept can have at most %(num)d files. Delete one before adding another.",
                               limit), field="attachment")
-    stored = store_document(upload, allowed=CONCEPT_FILE_TYPES, max_bytes=max_file_bytes(challenge),
-                            upload_dir=upload_dir)
+
+
+def store_concept_file(*, concept: Concept, upload: Any, now: datetime,
+                       upload_dir: str | os.PathLike[str]) -> StoredFile:
+    """Check an uploaded file and store it by its hash, before any lock (S34-S36); attach_concept_file
+    then adds it to the draft.
+
+    Raises ConceptError or DeadlinePassedError (a draft that cannot take the file now: nothing is
+    stored), UploadError (400/413); OSError when the disk fails.
+    """
+    # Reading, checking, hashing and writing (fsync) the file happen outside the write lock: a
+    # deadline rush queues on the few row writes, not on the disk. This first look spares storing
+    # a file that would be refused; attach_concept_file checks again under the lock, and a file
+    # stored for a post refused there is an orphan that the sweep removes (R05).
+    challenge = concept.challenge
+    _require_room(concept, challenge, now)
+    return store_document(upload, allowed=CONCEPT_FILE_TYPES, max_bytes=max_file_bytes(challenge),
+                          upload_dir=upload_dir)
+
+
+def attach_concept_file(*, concept: Concept, stored: StoredFile, by: User, now: datetime) -> ConceptAttachment:
+    """Attach a file stored by store_concept_file to the draft. Raises ConceptError or
+    DeadlinePassedError before it changes anything (the caller may still commit other changes)."""
+    challenge = concept.challenge
+    lock_concept(concept)
+    _require_room(concept, challenge, now)
     duplicate = db.session.scalar(select(ConceptAttachment).where(
         ConceptAttachment.concept_id == concept.id, ConceptAttachment.content_hash == stored.content_hash))
     if duplicate is not None:

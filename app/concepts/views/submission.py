@@ -48,7 +48,7 @@ from app.core.downloads import send_stored_document
 from app.core.formatting import Countdown, duration_text
 from app.core.timeutil import as_utc, clock
 from app.core.web import http_status
-from app.db import db
+from app.db import db, locks_before_writing
 from app.i18n import _
 
 
@@ -161,6 +161,7 @@ def _submit_form(concept: Concept, formdata: Any = None) -> SubmitForm:
     return form
 
 
+@locks_before_writing
 @login_required
 def submit(concept_id: int) -> Any:
     concept = team_concept(concept_id)

@@ -3,7 +3,7 @@ image and files (issue 5; S17, S20, S21, S34-S37, R03, R05-R07, A06, A07).
 
 The workspace is the team's: anyone else gets a 404, whoever they are (S17). Text is never lost:
 every refusal re-renders what was posted (a deadline passed, a version conflict, a refused file),
-and the text of the form is saved before its file is looked at.
+and a refused file never stops the text of the form from being saved.
 """
 from __future__ import annotations
 
@@ -41,13 +41,14 @@ from app.concepts.services.common import (
 from app.concepts.services.workspace import (
     NotEligibleError,
     SlotTakenError,
-    add_concept_attachment,
+    attach_concept_file,
     delete_concept_attachment,
     existing_concept,
     max_file_bytes,
     max_file_count,
     save_draft,
     start_concept,
+    store_concept_file,
 )
 from app.concepts.views._load import team_concept
 from app.core.downloads import send_stored_document, send_stored_image
@@ -56,7 +57,7 @@ from app.core.markdown import plain_text, render_markdown
 from app.core.timeutil import clock
 from app.core.uploads import UploadError, store_image
 from app.core.web import http_status, place_error
-from app.db import db
+from app.db import db, locks_before_writing
 from app.i18n import _, _n
 from app.i18n_setup import LANGUAGE_NAMES
 
@@ -226,6 +227,7 @@ def _store_cover(form: DraftForm) -> str | None:
     return store_image(upload, max_bytes=_cover_max_bytes(), upload_dir=current_app.config["UPLOAD_DIR"])
 
 
+@locks_before_writing
 @login_required
 def edit(concept_id: int) -> Any:
     concept = team_concept(concept_id)
@@ -237,8 +239,8 @@ def edit(concept_id: int) -> Any:
     now = clock.now()
     status = 200
     notices: list[str] = []
-    # The cover image is checked before the text is saved (it is part of the same save), but a
-    # refused image never stops the text from being saved.
+    # The files are checked and stored (outside the write lock) before the text is saved, as part of
+    # the same save, but a refused file never stops the text from being saved.
     cover_hash = None
     try:
         cover_hash = _store_cover(form)
@@ -249,6 +251,19 @@ def edit(concept_id: int) -> Any:
         current_app.logger.error("Concept %s: storing the cover image failed: %s", concept.id, exc)
         form.cover.errors = [*form.cover.errors, _disk_message()]
         status = 507
+    stored = None
+    upload = form.attachment.data
+    if upload is not None and getattr(upload, "filename", ""):
+        try:
+            stored = store_concept_file(concept=concept, upload=upload, now=now,
+                                        upload_dir=current_app.config["UPLOAD_DIR"])
+        except (ConceptError, UploadError) as exc:
+            form.attachment.errors = [*form.attachment.errors, str(exc)]
+            status = max(status, http_status(exc))
+        except OSError as exc:
+            current_app.logger.error("Concept %s: storing an attachment failed: %s", concept.id, exc)
+            form.attachment.errors = [*form.attachment.errors, _disk_message()]
+            status = 507
     try:
         save_draft(concept=concept, by=current_user, now=now, base_version=form.lock_version.data,
                    data=form.draft_input(cover_hash, bool(form.remove_cover.data)))
@@ -259,37 +274,29 @@ def edit(concept_id: int) -> Any:
         db.session.rollback()
         notice = place_error(form, exc)
         return _render_edit(concept, form, http_status(exc), notice=notice)
-    db.session.commit()
-    _set_version(form, concept.lock_version)
-
-    upload = form.attachment.data
-    if upload is not None and getattr(upload, "filename", ""):
+    attached = None
+    if stored is not None:
         try:
-            item = add_concept_attachment(concept=concept, upload=upload, by=current_user, now=clock.now(),
-                                          upload_dir=current_app.config["UPLOAD_DIR"])
-        except (ConceptError, UploadError) as exc:
-            db.session.rollback()
+            # Refused before it changes anything: the text above is still saved.
+            attached = attach_concept_file(concept=concept, stored=stored, by=current_user, now=now).filename
+        except ConceptError as exc:
             form.attachment.errors = [*form.attachment.errors, str(exc)]
             status = max(status, http_status(exc))
-        except OSError as exc:
-            db.session.rollback()
-            current_app.logger.error("Concept %s: storing an attachment failed: %s", concept.id, exc)
-            form.attachment.errors = [*form.attachment.errors, _disk_message()]
-            status = 507
-        else:
-            name = item.filename
-            db.session.commit()
-            _set_version(form, concept.lock_version)
-            flash(_("“%(name)s” has been attached.", name=name), "success")
+    version = concept.lock_version
+    db.session.commit()
+    _set_version(form, version)
+    if attached is not None:
+        flash(_("“%(name)s” has been attached.", name=attached), "success")
 
     if status >= 400:
         notices.append(_("Your text was saved. The file below was not: please choose it again."))
         return _render_edit(concept, form, status, notice=" ".join(notices))
+    # concept_id, not concept.id: the committed concept would be loaded again just for its id.
     if request.form.get("action") == "preview":
         flash(_("Saved. The preview is below the form."), "success")
-        return redirect(url_for("concepts.edit", concept_id=concept.id, preview=1, _anchor="preview"), 303)
+        return redirect(url_for("concepts.edit", concept_id=concept_id, preview=1, _anchor="preview"), 303)
     flash(_("Saved at %(time)s.", time=format_time(now, "short")), "success")
-    return redirect(url_for("concepts.edit", concept_id=concept.id), 303)
+    return redirect(url_for("concepts.edit", concept_id=concept_id), 303)
 
 
 # ---------------------------------------------------------------- autosave (JSON, for autosave.js)
@@ -303,6 +310,7 @@ def _not_saved(reason: str) -> str:
     return _("Not saved: %(reason)s. Your text is still here; copy it or try again.", reason=reason.rstrip(". "))
 
 
+@locks_before_writing
 def autosave(concept_id: int) -> Any:
     # A script cannot follow a redirect to the login page usefully: say so in JSON (A07).
     if not current_user.is_authenticated:
@@ -342,6 +350,7 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
+@locks_before_writing
 @login_required
 def upload(concept_id: int) -> Any:
     concept = team_concept(concept_id)
@@ -354,8 +363,10 @@ def upload(concept_id: int) -> Any:
         status, message = 400, _("Choose a file to upload.")
     else:
         try:
-            item = add_concept_attachment(concept=concept, upload=file, by=current_user, now=clock.now(),
-                                          upload_dir=current_app.config["UPLOAD_DIR"])
+            now = clock.now()
+            stored = store_concept_file(concept=concept, upload=file, now=now,
+                                        upload_dir=current_app.config["UPLOAD_DIR"])
+            item = attach_concept_file(concept=concept, stored=stored, by=current_user, now=now)
         except (ConceptError, UploadError) as exc:
             db.session.rollback()
             status, message = http_status(exc), str(exc)
