@@ -166,10 +166,10 @@ def test_a_challenge_edit_shows_on_its_page_and_in_the_list(app, client, now, ma
     challenge = make_challenge("open", deadline_at=NOW + timedelta(days=14))
     page, listing = f"/challenges/{challenge['slug']}", "/challenges/"
     calendar = f"{page}/calendar.ics"
+    login(challenge["org"]["editor"])
     before = cached(app, page, listing, calendar)
     assert "Feb 3, 2027" not in before[page]
     assert "20270203" not in before[calendar]
-    login(challenge["org"]["editor"])
     edit = f"/challenges/{challenge['slug']}/edit"
     post_ok(client, edit, form_of(client, edit, edit, title="Fewer pizza boxes in the paper bin",
                                   summary="Pizza boxes, sorted at the door.", deadline_at="2027-02-03T12:00",
@@ -191,11 +191,11 @@ def test_a_published_challenge_appears_everywhere_at_once(app, client, now, make
     draft = make_challenge("draft", org=org, title="Quiet streets at night", opens_at=NOW - timedelta(hours=1),
                            deadline_at=NOW + timedelta(days=20))
     pages = ("/challenges/", "/", f"/organisations/{org['slug']}", "/feeds/challenges.atom")
+    login(org["owner"])
     for seen in cached(app, *pages).values():
         assert "Quiet streets at night" not in seen
     own = f"/challenges/{draft['slug']}"
     not_found_twice(app, own)
-    login(org["owner"])
     post_ok(client, f"{own}/publish", form_of(client, f"{own}/edit", f"{own}/publish"))
     for url in pages:
         assert "Quiet streets at night" in fresh(app, url), url
@@ -214,8 +214,8 @@ def test_a_published_answer_shows_on_the_challenge_page(app, client, make_challe
         qid = question.id
     base = f"/challenges/{challenge['slug']}"
     # The questions pages are the organisers' (log in first): the public reads Q&A on the challenge page.
-    assert "two universities" not in cached(app, base)[base]  # pending: never public
     login(challenge["org"]["editor"])
+    assert "two universities" not in cached(app, base)[base]  # pending: never public
     url = f"{base}/questions/{qid}"
     post_ok(client, f"{url}/answer", form_of(client, url, f"{url}/answer",
                                              answer="Yes: mixed teams are welcome, said the organisers."))
@@ -235,11 +235,11 @@ def test_a_concept_that_becomes_public_is_listed_and_readable(app, client, make_
                         ineligible_at=utcnow(), ineligible_reason="Sent by post")
     listing = f"/challenges/{challenge['slug']}/concepts"
     own = f"{listing}/{late['id']}"
+    login(challenge["org"]["owner"])
     seen = cached(app, listing)[listing]
     assert "Already public idea" in seen
     assert "Bins with pictures on them" not in seen
     not_found_twice(app, own)
-    login(challenge["org"]["owner"])
     entry = f"/challenges/{challenge['slug']}/entries/{late['id']}"
     post_ok(client, f"{entry}/eligible", form_of(client, entry, f"{entry}/eligible"))
     assert "Bins with pictures on them" in fresh(app, listing)
@@ -250,11 +250,12 @@ def test_a_concept_that_becomes_public_is_listed_and_readable(app, client, make_
 def test_an_approved_organisation_appears_in_the_list_and_on_the_home_page(app, client, make_org, make_user,
                                                                            login) -> None:
     org = make_org("Fjordby Kommune", status="pending")
+    # Made before the pages are read: a new account is a public write (users), which would end them.
+    make_user("root@example.org", admin=True)
+    login("root@example.org")
     for seen in cached(app, "/organisations/", "/").values():
         assert "Fjordby Kommune" not in seen
     not_found_twice(app, f"/organisations/{org['slug']}")
-    make_user("root@example.org", admin=True)
-    login("root@example.org")
     review = f"/admin/organisations/{org['id']}"
     post_ok(client, f"{review}/approve", form_of(client, review, f"{review}/approve"))
     for url in ("/organisations/", "/", f"/organisations/{org['slug']}"):
@@ -270,10 +271,10 @@ def test_published_results_show_on_the_winners_page_and_the_challenge_page(app, 
         winning_title = db.session.get(Concept, winner).title
     decide(made["challenge"]["id"], [(winner, "prize", 1, 4_000_000, "Clear, cheap and kind to bees.")])
     page = f"/challenges/{made['slug']}"
+    login(made["chair"])
     before = cached(app, "/winners", page, "/")
     assert "No results have been published yet." in before["/winners"]
     assert "kind to bees" not in before[page]
-    login(made["chair"])
     post_ok(client, f"{page}/jury/publish", form_of(client, page, f"{page}/jury/publish"))
     winners = fresh(app, "/winners")
     assert "Greener school yards" in winners
@@ -315,7 +316,7 @@ def test_the_clock_opens_and_closes_a_challenge_without_a_commit(app, make_chall
 # ---------------------------------------------------------------- (8) a concept leaving the archive
 @pytest.mark.parametrize("how", ["ineligible", "consent withdrawn"])
 def test_a_concept_leaving_the_archive_leaves_its_pages_and_search(app, client, make_challenge, make_concept,
-                                                                   make_user, login, logout, how: str) -> None:
+                                                                   login, how: str) -> None:
     challenge = make_challenge("results", concept_publication="all")
     concept = make_concept("submitted", challenge=challenge, members=2, title="Zebra crossings for hedgehogs",
                            summary="Hedgehogs cross roads where the grass is cut short.")
@@ -329,19 +330,18 @@ def test_a_concept_leaving_the_archive_leaves_its_pages_and_search(app, client, 
     listing = f"/challenges/{challenge['slug']}/concepts"
     own = f"{listing}/{concept['id']}"
     search = "/search?q=hedgehogs"
+    login(challenge["org"]["owner"] if how == "ineligible" else concept["members"][1])
     seen = cached(app, listing, own, search)
     assert "Zebra crossings for hedgehogs" in seen[search]
     assert "Helga Hedgehogsdottir" in seen[own]
 
     if how == "ineligible":
-        login(challenge["org"]["owner"])
         entry = f"/challenges/{challenge['slug']}/entries/{concept['id']}"
         post_ok(client, f"{entry}/ineligible", form_of(client, entry, f"{entry}/ineligible",
                                                        reason="The team broke the rules."))
         assert "Zebra crossings for hedgehogs" not in fresh(app, listing)
         fresh(app, own, status=404)
     else:
-        login(concept["members"][1])
         team = f"/concepts/{concept['id']}/team"
         data = form_of(client, team, f"{team}/consent")
         data.pop("show_name_publicly", None)  # the box unticked
@@ -364,8 +364,8 @@ def test_a_concept_leaving_the_archive_leaves_its_pages_and_search(app, client, 
 def test_an_announcement_shows_on_the_challenge_page(app, client, make_challenge, login) -> None:
     challenge = make_challenge("open")
     base = f"/challenges/{challenge['slug']}"
-    cached(app, base)
     login(challenge["org"]["editor"])
+    cached(app, base)
     post_ok(client, f"{base}/announcements", form_of(client, f"{base}/questions", f"{base}/announcements",
                                                      title="Webinar moved to Friday",
                                                      body="Join us at 10:00 for a walk through the brief."))
@@ -377,9 +377,9 @@ def test_a_change_reaches_the_copy_of_every_language(app, client, now, make_chal
     challenge = make_challenge("open")
     pages = (f"/challenges/{challenge['slug']}", "/challenges/")
     languages = ("da", "sv", None)
+    login(challenge["org"]["editor"])
     for lang in languages:
         cached(app, *pages, lang=lang)
-    login(challenge["org"]["editor"])
     edit = f"/challenges/{challenge['slug']}/edit"
     post_ok(client, edit, form_of(client, edit, edit, title="Mindre pap i papircontaineren"))
     for lang in languages:
@@ -398,9 +398,9 @@ def test_a_jurors_public_listing_after_the_results_shows_on_the_challenge_page(a
     decide(made["challenge"]["id"], [(made["concepts"][0]["id"], "prize", 1, 4_000_000, "Best.")])
     _judging_publish(app, made["challenge"]["id"])
     page = f"/challenges/{made['slug']}"
-    assert "Professor of Waste" not in cached(app, page)[page]
     juror = made["jurors"][0]
     login(juror)
+    assert "Professor of Waste" not in cached(app, page)[page]
     mine = f"{page}/jury/me"
     post_ok(client, mine, form_of(client, mine, mine, public_title="Professor of Waste", show_publicly="y"))
     assert "Professor of Waste" in fresh(app, page)
@@ -415,8 +415,8 @@ def test_a_conflict_declared_after_the_results_shows_in_the_public_recusal_count
     decide(made["challenge"]["id"], [(first, "prize", 1, 4_000_000, "Best.")])
     _judging_publish(app, made["challenge"]["id"])
     page = f"/challenges/{made['slug']}"
-    assert "stood aside from a concept 1 time" not in cached(app, page)[page]
     login(made["jurors"][0])
+    assert "stood aside from a concept 1 time" not in cached(app, page)[page]
     url = f"{page}/jury/conflicts"
     label = made["labels"][second]
     response = client.post(url, data=form_of(client, url, url, **{f"conflict_{label}": "y",
