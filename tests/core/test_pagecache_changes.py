@@ -40,6 +40,9 @@ _spec.loader.exec_module(_judging)
 make_judging = _judging.make_judging
 decide = _judging.decide
 
+# Which writes end the cache is read from the SQL each database is sent (pagecache._DML): both.
+pytestmark = pytest.mark.both_databases
+
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
 
 
