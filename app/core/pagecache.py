@@ -63,10 +63,13 @@ time_bound_requested = _signals.signal("time-bound-requested")
 # ends them all (over-invalidation is safe; a table wrongly listed here would serve stale pages).
 # search_changes is not here on purpose: the search worker marks its queue rows applied in the
 # commit after it wrote the index, and that commit ends the search pages rendered before.
+# jury_seats and judging_conflicts are not here either: after the results the challenge page shows
+# the jury as each juror chose to be listed (a juror may change it then) and how many times jurors
+# stood aside (a juror may still declare a conflict then). tests/core/test_pagecache_changes.py.
 PRIVATE_TABLES = frozenset({
     "user_sessions", "terms_acceptances", "outbox_messages", "audit_events",
-    "invitations", "team_invitations", "jury_invitations", "jury_seats", "judging_rounds",
-    "round_jurors", "round_entries", "judging_assignments", "judging_conflicts", "score_sheets",
+    "invitations", "team_invitations", "jury_invitations", "judging_rounds",
+    "round_jurors", "round_entries", "judging_assignments", "score_sheets",
     "scores", "ranking_ballots", "judging_reminders", "follows", "alembic_version",
 })
 # Session keys that do not change what a public page shows to a reader who is not logged in.
