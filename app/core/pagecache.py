@@ -66,11 +66,12 @@ time_bound_requested = _signals.signal("time-bound-requested")
 # jury_seats and judging_conflicts are not here either: after the results the challenge page shows
 # the jury as each juror chose to be listed (a juror may change it then) and how many times jurors
 # stood aside (a juror may still declare a conflict then). tests/core/test_pagecache_changes.py.
+# Rounds, score sheets and scores are not here either: the published results show distributions
+# read from them (scoring ends before results today, but a public page must not rely on that).
 PRIVATE_TABLES = frozenset({
     "user_sessions", "terms_acceptances", "outbox_messages", "audit_events",
-    "invitations", "team_invitations", "jury_invitations", "judging_rounds",
-    "round_jurors", "round_entries", "judging_assignments", "score_sheets",
-    "scores", "ranking_ballots", "judging_reminders", "follows", "alembic_version",
+    "invitations", "team_invitations", "jury_invitations", "round_jurors", "round_entries",
+    "judging_assignments", "ranking_ballots", "judging_reminders", "follows", "alembic_version",
 })
 # Session keys that do not change what a public page shows to a reader who is not logged in.
 NEUTRAL_SESSION_KEYS = frozenset({"lang", "csrf_token", "_permanent", "_fresh", "_id"})

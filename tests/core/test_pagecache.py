@@ -316,3 +316,22 @@ def _static(client, url: str) -> tuple[int, str | None]:
     response = client.get(url)
     response.close()  # a static response holds its file open
     return response.status_code, response.headers.get("Cache-Control")
+
+
+def test_a_forged_or_odd_language_choice_is_ignored(app) -> None:
+    # Issue 13, bad input: the choice lives in the signed session; a forged one is no session at all.
+    name = app.config["SESSION_COOKIE_NAME"]
+    forged = app.test_client()
+    forged.set_cookie(name, "eyJsYW5nIjoiZGEifQ.forged.signature")
+    response = forged.get("/", headers={"Accept-Language": "sv"})
+    assert response.status_code == 200
+    assert 'lang="sv"' in response.get_data(as_text=True)  # the header decides, not the forged cookie
+    # A validly signed session naming a language we do not have falls back the same way.
+    with app.test_request_context():
+        signed = app.session_interface.get_signing_serializer(app).dumps({"lang": "xx<script>"})
+    odd = app.test_client()
+    odd.set_cookie(name, signed)
+    page = odd.get("/challenges/", headers={"Accept-Language": "da"})
+    assert page.status_code == 200
+    assert 'lang="da"' in page.get_data(as_text=True)
+    assert "xx&lt;script" not in page.get_data(as_text=True)

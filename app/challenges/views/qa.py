@@ -19,7 +19,6 @@ from app.challenges.permissions import can_edit_challenge
 from app.challenges.services import qa
 from app.challenges.views._load import visible_challenge
 from app.challenges.views.manage import labels_context
-from app.core.pagecache import public_page
 from app.core.seclog import security_event
 from app.core.timeutil import clock
 from app.core.web import place_error
@@ -95,7 +94,6 @@ def _render_questions(challenge: Challenge, form: AnnouncementForm | None = None
 
 
 @login_required
-@public_page
 def questions(slug: str) -> Any:
     return _render_questions(visible_challenge(slug, may=can_edit_challenge))
 
@@ -132,7 +130,6 @@ def _render_question(challenge: Challenge, question: Question, *, answer: Answer
 
 
 @login_required
-@public_page
 def question(slug: str, question_id: int) -> Any:
     challenge = visible_challenge(slug, may=can_edit_challenge)
     return _render_question(challenge, _load_question(challenge, question_id))
