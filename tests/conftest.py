@@ -263,6 +263,23 @@ def app(app_config: dict[str, Any], database: dict[str, Any]) -> Iterator[Flask]
         db.engine.dispose()
 
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis that answers (127.0.0.1:6379, mandatory under CI=true), else the test skips with one line."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Redis is required under CI=true at {REDIS_URL}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: test skipped")
+    return REDIS_URL
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()

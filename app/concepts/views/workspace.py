@@ -7,6 +7,7 @@ and a refused file never stops the text of the form from being saved.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -227,6 +228,20 @@ def _store_cover(form: DraftForm) -> str | None:
     return store_image(upload, max_bytes=_cover_max_bytes(), upload_dir=current_app.config["UPLOAD_DIR"])
 
 
+def _stored(field: Any, concept: Any, what: str, store: Callable[[], Any]) -> tuple[Any, int]:
+    """Store one uploaded file of the form before the write lock: (what `store` returned, 0), or
+    (None, the status to answer with) with the refusal shown at its field; the text is saved anyway."""
+    try:
+        return store(), 0
+    except (ConceptError, UploadError) as exc:
+        field.errors = [*field.errors, str(exc)]
+        return None, http_status(exc)
+    except OSError as exc:
+        current_app.logger.error("Concept %s: storing %s failed: %s", concept.id, what, exc)
+        field.errors = [*field.errors, _disk_message()]
+        return None, 507
+
+
 @locks_before_writing
 @login_required
 def edit(concept_id: int) -> Any:
@@ -241,29 +256,14 @@ def edit(concept_id: int) -> Any:
     notices: list[str] = []
     # The files are checked and stored (outside the write lock) before the text is saved, as part of
     # the same save, but a refused file never stops the text from being saved.
-    cover_hash = None
-    try:
-        cover_hash = _store_cover(form)
-    except UploadError as exc:
-        form.cover.errors = [*form.cover.errors, str(exc)]
-        status = max(status, http_status(exc))
-    except OSError as exc:
-        current_app.logger.error("Concept %s: storing the cover image failed: %s", concept.id, exc)
-        form.cover.errors = [*form.cover.errors, _disk_message()]
-        status = 507
+    cover_hash, refused = _stored(form.cover, concept, "the cover image", lambda: _store_cover(form))
+    status = max(status, refused)
     stored = None
     upload = form.attachment.data
     if upload is not None and getattr(upload, "filename", ""):
-        try:
-            stored = store_concept_file(concept=concept, upload=upload, now=now,
-                                        upload_dir=current_app.config["UPLOAD_DIR"])
-        except (ConceptError, UploadError) as exc:
-            form.attachment.errors = [*form.attachment.errors, str(exc)]
-            status = max(status, http_status(exc))
-        except OSError as exc:
-            current_app.logger.error("Concept %s: storing an attachment failed: %s", concept.id, exc)
-            form.attachment.errors = [*form.attachment.errors, _disk_message()]
-            status = 507
+        stored, refused = _stored(form.attachment, concept, "an attachment", lambda: store_concept_file(
+            concept=concept, upload=upload, now=now, upload_dir=current_app.config["UPLOAD_DIR"]))
+        status = max(status, refused)
     try:
         save_draft(concept=concept, by=current_user, now=now, base_version=form.lock_version.data,
                    data=form.draft_input(cover_hash, bool(form.remove_cover.data)))
