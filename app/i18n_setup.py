@@ -22,6 +22,7 @@ from flask_babel import (
 from flask_login import current_user
 
 from app.core.timeutil import is_valid_timezone
+from app.i18n import install_jinja_gettext
 
 # Endonyms: each language is named in itself, so a reader finds their own (WCAG 3.1.2 marks them).
 LANGUAGE_NAMES = {"en": "English", "da": "Dansk", "nb": "Norsk bokmål", "sv": "Svenska"}
@@ -85,6 +86,7 @@ def format_money(minor: int, currency: str) -> str:
 
 def init_i18n(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_jinja_gettext(app.jinja_env)
     # {% trans %} blocks collapse their whitespace, as `pybabel extract` does with trimmed = true.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
