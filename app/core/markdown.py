@@ -47,10 +47,17 @@ def render_markdown(text: str | None, top: int | None = None) -> Markup:
     """Render user Markdown to sanitised HTML; `top` is the level its highest heading gets (default: h1 -> h2)."""
     if not text:
         return Markup("")
+    return Markup(_rendered(text, top))  # noqa: S704  cleaned by nh3 in _rendered
+
+
+# The same text renders to the same HTML: each text is rendered and cleaned once per process while
+# it is in use (a challenge's brief on every request of its page), found again by its content
+# (the key is the text's hash, compared in full on a hit); 512 texts at most.
+@lru_cache(maxsize=512)
+def _rendered(text: str, top: int | None) -> str:
     html = _demote_headings(_renderer().render(text[:MAX_MARKDOWN_CHARS]), top)
-    cleaned = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=ALLOWED_SCHEMES,
-                        link_rel="nofollow noopener noreferrer ugc")
-    return Markup(cleaned)  # noqa: S704  cleaned by nh3 just above
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=ALLOWED_SCHEMES,
+                     link_rel="nofollow noopener noreferrer ugc")
 
 
 def plain_text(text: str | None) -> str:
