@@ -87,11 +87,20 @@ COUNT_ONLY = {"list_org": "/challenges/?organisation=bench-org-0"}
 HOST = {"Host": "127.0.0.1"}
 
 # wrk prints p50/75/90/99 only; this script reports the exact figures we want, in microseconds.
+# It also counts the answers the page cache served (X-Page-Cache: hit), over all threads.
 WRK_SCRIPT = """
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+init = function(args) hits = 0 end
+response = function(status, headers, body)
+  if headers["X-Page-Cache"] == "hit" then hits = hits + 1 end
+end
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("BENCH %d %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(95), e.status, e.connect + e.read + e.write + e.timeout))
+  local h = 0
+  for _, t in ipairs(threads) do h = h + t:get("hits") end
+  io.write(string.format("BENCH %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), e.status, e.connect + e.read + e.write + e.timeout, h))
 end
 """
 
@@ -103,6 +112,8 @@ class Result:
     p95_ms: float
     bad_status: int
     errors: int
+    hits: int = 0       # answers served from the page cache
+    requests: int = 0
 
 
 def free_port() -> int:
@@ -144,7 +155,10 @@ def prepare(tmp: Path, admin_url: str | None) -> tuple[dict[str, str], Any]:
     env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url, "INSTANCE_PATH": str(instance),
            "SECRET_KEY": secrets.token_urlsafe(48), "DEMO_MODE": "0", "FLASK_DEBUG": "0",
            "SEARCH_INDEX_DIR": str(instance / "index"), "UPLOAD_DIR": str(instance / "uploads"),
-           "MAILBOX_DIR": str(instance / "mailbox"), "PYTHONDONTWRITEBYTECODE": "1"}
+           "MAILBOX_DIR": str(instance / "mailbox"), "PYTHONDONTWRITEBYTECODE": "1",
+           # app.instance_path is the checkout's instance/ whatever INSTANCE_PATH says: keep the page
+           # cache's generation with this run.
+           "PAGE_CACHE_GENERATION_FILE": str(instance / "page-cache.generation")}
     env.pop("REDIS_URL", None)
     os.environ.update(env)  # before importing app: config reads the environment at import
     if str(ROOT) not in sys.path:
@@ -603,6 +617,29 @@ class Server:
                 pids.append(int(status.parent.name))
         return pids
 
+    def cpu_ticks(self) -> int:
+        """The workers' CPU time so far (utime + stime, in clock ticks)."""
+        total = 0
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total
+
+    def wait_idle(self, timeout: float = 30) -> float:
+        """Wait until the workers use no CPU for a moment: a sync worker goes on rendering what wrk
+        queued before it stopped, which would otherwise slow the next measurement. Returns seconds."""
+        started = time.monotonic()
+        quiet, last = 0, self.cpu_ticks()
+        while quiet < 2 and time.monotonic() - started < timeout:
+            time.sleep(0.15)
+            now = self.cpu_ticks()
+            quiet = quiet + 1 if now - last <= 1 else 0
+            last = now
+        return time.monotonic() - started
+
     def peak_rss_mb(self) -> float:
         """The largest VmHWM (peak resident set) among the workers, in MB."""
         peaks = []
@@ -632,11 +669,11 @@ def run_wrk(url: str, script: Path, args: argparse.Namespace, duration: float, c
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration:g}s", "--timeout", "5s",
            "-s", str(script), *(["-H", f"Cookie: {cookie}"] if cookie else []), url]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30, check=True).stdout
-    match = re.search(r"^BENCH (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", out, re.M)
+    match = re.search(r"^BENCH (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", out, re.M)
     if not match:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
-    requests, micros, p50, p95, bad, errors = (int(g) for g in match.groups())
-    return Result(requests / (micros / 1e6), p50 / 1000, p95 / 1000, bad, errors)
+    requests, micros, p50, p95, bad, errors, hits = (int(g) for g in match.groups())
+    return Result(requests / (micros / 1e6), p50 / 1000, p95 / 1000, bad, errors, hits, requests)
 
 
 def run_python_client(url: str, args: argparse.Namespace, duration: float, cookie: str | None) -> Result:
@@ -648,6 +685,7 @@ def run_python_client(url: str, args: argparse.Namespace, duration: float, cooki
     latencies: list[float] = []
     bad = [0]
     errors = [0]
+    hits = [0]
     lock = threading.Lock()
     stop_at = time.perf_counter() + duration
 
@@ -660,6 +698,9 @@ def run_python_client(url: str, args: argparse.Namespace, duration: float, cooki
                 conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
+                if response.getheader("X-Page-Cache") == "hit":
+                    with lock:
+                        hits[0] += 1
                 if response.status >= 400:
                     with lock:
                         bad[0] += 1
@@ -683,8 +724,8 @@ def run_python_client(url: str, args: argparse.Namespace, duration: float, cooki
     elapsed = time.perf_counter() - started
     if not latencies:
         return Result(0.0, 0.0, 0.0, bad[0], errors[0])
-    q = statistics.quantiles(latencies, n=100)
-    return Result(len(latencies) / elapsed, q[49] * 1000, q[94] * 1000, bad[0], errors[0])
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+    return Result(len(latencies) / elapsed, q[49] * 1000, q[94] * 1000, bad[0], errors[0], hits[0], len(latencies))
 
 
 def http_get(base: str, path: str, cookie: str | None = None) -> tuple[int, dict[str, str], bytes, float]:
@@ -892,9 +933,13 @@ def main() -> int:
         script.write_text(WRK_SCRIPT)
 
         def measure(t: Target, duration: float) -> Result:
+            server = bare if t.key.startswith("bare") else real
             if use_wrk:
-                return run_wrk(t.url, script, args, duration, t.cookie)
-            return run_python_client(t.url, args, duration, t.cookie)
+                result = run_wrk(t.url, script, args, duration, t.cookie)
+            else:
+                result = run_python_client(t.url, args, duration, t.cookie)
+            server.wait_idle()  # what it queued is rendered before the next page is measured
+            return result
 
         for t in targets:  # warm-up: imports, template compilation, connection pools, the page cache
             measure(t, 1)
@@ -951,16 +996,21 @@ def print_report(args: argparse.Namespace, targets: list[Target], rounds: list[d
           f"group of each round); {args.users} users, {args.orgs} organisations, {args.challenges} challenges, "
           f"{'PostgreSQL' if args.database else 'SQLite'}; load average {os.getloadavg()[0]:.2f}; "
           f"whole run {elapsed / 60:.1f} min")
-    print("anon = no cookie: served from the page cache once rendered ('cache': 'hit' when a few requests "
-          "were answered from it); user = the reader logged in through the login form, never cached")
-    print(f"{'page':<16}{'path':<42}{'status':>7}{'cache':>6}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
+    print("anon = no cookie, served from the page cache once rendered ('hits': the share of the load's "
+          "answers that came from it); user = the reader logged in through the login form, never cached")
+    print(f"{'page':<16}{'path':<42}{'status':>7}{'hits':>6}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
           f"{'x bare':>8}{'errors':>7}")
     print(f"{'bare flask':<16}{'/ (bench/bare_app.py)':<42}{200:>7}{'-':>6}{bare_rps:>8.0f}{bare_p50:>8.1f}"
           f"{bare_p95:>8.1f}{'1.000x':>8}{bare_errors:>7}")
     for t in measured:
         status, cache = served.get(t.key, (0, "-"))
         errors = sum(r[t.key].bad_status + r[t.key].errors for r in rounds)
-        print(f"{t.key:<16}{t.path[:41]:<42}{status:>7}{cache:>6}{med(t.key, 'rps'):>8.0f}"
+        answered = sum(r[t.key].requests for r in rounds)
+        hits = sum(r[t.key].hits for r in rounds)
+        share = f"{100 * hits / answered:.0f}%" if t.group == "anon" and answered else "-"
+        if t.group == "anon" and cache != "hit":
+            share += "!"  # the probe before the load never saw a hit
+        print(f"{t.key:<16}{t.path[:41]:<42}{status:>7}{share:>6}{med(t.key, 'rps'):>8.0f}"
               f"{med(t.key, 'p50_ms'):>8.1f}{med(t.key, 'p95_ms'):>8.1f}{ratio[t.key]:>7.3f}x{errors:>7}")
 
     n_small = args.challenges // 10
