@@ -50,7 +50,7 @@ run: compile-translations
 	HOST=$(HOST) PORT=$(PORT) $(FLASK) serve --host $(HOST) --port $(PORT)
 
 test: compile-translations
-	$(BIN)/pytest -n 2 -p no:cacheprovider
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
 # Tests marked both_databases run on SQLite here; their PostgreSQL variants (marker `postgres`)
 # and the browser tests wait for `make test`. Extra arguments: make test-fast ARGS="tests/concepts -x".

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +25,7 @@ from sqlalchemy import select, text
 from werkzeug.routing import IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
+from app import create_app
 from app.core.audit import record_event
 from app.core.timeutil import utcnow
 from app.db import db
@@ -30,6 +33,7 @@ from app.demo import DEMO_PASSWORD, load_demo
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.organisations.models import Invitation, Membership, Role
 from app.organisations.services import token_hash as invitation_token_hash
+from app.search import indexing
 
 # S16: every endpoint an anonymous visitor may use, and why. Anything else must refuse an
 # anonymous request (302 to the login page, 401, 403, 404, or 405 for a method it lacks).
@@ -116,8 +120,7 @@ class Seeds:
 CHALLENGE_SLUG = "fran-skolbank-till-arbetsliv"
 
 
-@pytest.fixture
-def seeds(app: Flask) -> Seeds:
+def _seed(app: Flask) -> Seeds:
     with app.app_context():
         ctx = load_demo()
         fjordvik = ctx.orgs["fjordvik"]
@@ -145,6 +148,52 @@ def seeds(app: Flask) -> Seeds:
         return Seeds(values=values, admin=ctx.users["admin"].email, owner=ctx.users["ingrid"].email,
                      student=ctx.users["freja"].email, challenge_owner=ctx.users["karin"].email,
                      chair=ctx.users["ulla"].email, juror=ctx.users["anders"].email)
+
+
+# The demo and the rows above take seconds to write, and a dozen tests here (and the route
+# inventory's reflow test) start from them: on SQLite each worker seeds once, into a directory of
+# its own, and every test that asks for `seeds` starts from a copy of that database and its files
+# (uploads, index), as it starts from a copy of the migrated database (tests/conftest.py). The
+# PostgreSQL variant, if a test ever runs one, seeds its own.
+_SEEDED: dict[str, tuple[Path, Seeds]] = {}
+_SEEDED_DIRS = ("SEARCH_INDEX_DIR", "UPLOAD_DIR", "MAILBOX_DIR")
+
+
+def _seeded_copy(config: dict[str, Any], template: Path, factory: pytest.TempPathFactory) -> tuple[Path, Seeds]:
+    key = str(template)
+    if key not in _SEEDED:
+        where = factory.mktemp("seeded")
+        shutil.copyfile(template, where / "test.sqlite")
+        config = {**config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{where / 'test.sqlite'}",
+                  **{name: str(where / name.lower()) for name in _SEEDED_DIRS}}
+        seeded_app = create_app(config)
+        made = _seed(seeded_app)
+        indexing.forget_backend(seeded_app)
+        with seeded_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        _SEEDED[key] = (where, made)
+    return _SEEDED[key]
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], database: dict[str, Any], request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """For a test that uses `seeds` on SQLite: its database and files are a copy of the seeded ones."""
+    if "seeds" in request.fixturenames and database["kind"] == "sqlite":
+        where, _ = _seeded_copy(app_config, database["template"], tmp_path_factory)
+        shutil.copyfile(where / "test.sqlite", app_config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+        for name in _SEEDED_DIRS:
+            if (where / name.lower()).exists():
+                shutil.copytree(where / name.lower(), app_config[name], dirs_exist_ok=True)
+    return app_config
+
+
+@pytest.fixture
+def seeds(app: Flask, database: dict[str, Any]) -> Seeds:
+    if database["kind"] == "sqlite":
+        return _SEEDED[str(database["template"])][1]
+    return _seed(app)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from reflow_check import NARROW, assert_reflows  # noqa: F401  (for tests/browser/test_reflow.py)
+from screenshots import screenshot
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Playwright sends Accept-Language from the context's locale: this is how a Danish browser arrives.
 LOCALES = {"en": "en-GB", "da": "da-DK"}
 NEW_PASSWORD = "lantern orbit pebble marmalade"
@@ -40,12 +40,10 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
 
 @pytest.fixture
 def shot() -> Callable[[Any, str], Path]:
-    """shot(page, name): a full-page screenshot in test-artifacts/ (git-ignored), for people to look at."""
+    """shot(page, name): a full-page screenshot in test-artifacts/ (git-ignored), for people to look
+    at; not under CI=true unless SCREENSHOTS=1 (tests/conftest.py)."""
     def _shot(page: Any, name: str) -> Path:
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"{_slug(name)}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
+        return screenshot(page, _slug(name))
     return _shot
 
 

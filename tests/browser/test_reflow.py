@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
-from test_routes import PUBLIC, crawl_get, is_html, seeds, sign_in  # noqa: F401  (seeds: the crawl's fixture, used here)
+from test_routes import PUBLIC, app_config, crawl_get, is_html, seeds, sign_in  # noqa: F401  (the crawl's fixtures)
 
 from app.demo import DEMO_PASSWORD
 

@@ -4,11 +4,11 @@ empty, filled and error states; one <h1> and the page language on each (A02)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from screenshots import screenshot
 from sqlalchemy import select
 
 from app.challenges.models import Announcement, Follow, Question, QuestionStatus
@@ -17,7 +17,6 @@ from app.db import db
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery staple"  # what tests/conftest.py's make_user gives every user
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
@@ -77,8 +76,7 @@ def test_organiser_pages_have_no_axe_violations(app: Flask, live_server: str, op
         axe_check(page, f"[{lang}] {label}")
         assert page.locator("h1").count() == 1, label
         assert page.locator("html").get_attribute("lang") == lang, label
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"challenges-{label.replace(' ', '-')}-{lang}.png"), full_page=True)
+        screenshot(page, f"challenges-{label.replace(' ', '-')}-{lang}")
 
     page.goto(base + "/manage")
     check("manage open")

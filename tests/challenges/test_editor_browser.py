@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from screenshots import screenshot
 
 from app.core.timeutil import clock
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery staple"  # what tests/conftest.py's make_user gives every user
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
 
 
@@ -62,8 +61,7 @@ def test_editor_pages_have_no_axe_violations(app: Flask, live_server: str, open_
         axe_check(page, f"[{lang}] {label}")
         assert page.locator("h1").count() == 1, label
         assert page.locator("html").get_attribute("lang") == lang, label
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"editor-{label.replace(' ', '-')}-{lang}.png"), full_page=True)
+        screenshot(page, f"editor-{label.replace(' ', '-')}-{lang}")
 
     page.goto(f"{live_server}/organisations/{org['slug']}/challenges/new")
     check("new empty")

@@ -9,11 +9,11 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
+from screenshots import screenshot
 from werkzeug.datastructures import FileStorage
 
 from app.challenges.models import Challenge, Tag
@@ -25,7 +25,6 @@ from app.organisations.models import Organisation
 pytestmark = pytest.mark.browser
 
 LOCALES = {"en": "en-GB", "da": "da-DK"}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
@@ -52,8 +51,7 @@ def audit(axe_check: Callable[[Any, str], None]) -> Callable[..., None]:
         assert page.locator("html").get_attribute("lang") == lang, label
         if width <= 320:
             assert page.evaluate("document.documentElement.scrollWidth") <= width, label
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{re.sub(r'[^a-z0-9]+', '-', label.lower())}.png"), full_page=True)
+        screenshot(page, re.sub(r'[^a-z0-9]+', '-', label.lower()))
     return _audit
 
 

@@ -7,12 +7,12 @@ the rows reflow (no sideways scrolling)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
+from screenshots import screenshot
 from sqlalchemy import select
 
 from app.challenges.models import Challenge
@@ -21,7 +21,6 @@ from app.db import db
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery staple"  # what tests/conftest.py's make_user gives every user
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
@@ -59,8 +58,7 @@ def _check(page: Any, axe_check: Callable[[Any, str], None], label: str, width: 
     assert page.locator("h1").count() == 1, label
     if width == 320:
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, label
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"rubric-forms-{label.replace(' ', '-')}.png"), full_page=True)
+    screenshot(page, f"rubric-forms-{label.replace(' ', '-')}")
 
 
 def _names(page: Any) -> list[str]:

@@ -4,14 +4,13 @@ A/AA violation (A01), nothing scrolls sideways at 320 px (A05), and the prior ar
 keyboard (A03)."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
+from screenshots import screenshot
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery staple"
 LOCALES = {"en": "en-GB", "da": "da-DK"}
 WIDTHS = (1280, 320)
@@ -44,7 +43,6 @@ def _fits(page: Any, label: str) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "da"])
 def test_related_sections_are_accessible_at_both_widths(browser, live_server, axe_check, seeded, lang) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(locale=LOCALES[lang])
     context.set_default_timeout(8000)
     page = context.new_page()
@@ -64,7 +62,7 @@ def test_related_sections_are_accessible_at_both_widths(browser, live_server, ax
                 label = f"{lang} {name} {width}px"
                 _fits(page, label)
                 axe_check(page, label)
-                page.screenshot(path=str(ARTIFACTS / f"related-{name}-{lang}-{width}.png"), full_page=True)
+                screenshot(page, f"related-{name}-{lang}-{width}")
         # The workspace: the prior art is closed, opens with the keyboard, and stays accessible open.
         page.goto(live_server + "/account/login")
         page.locator("main input[name=email]").fill(seeded["owner"])
@@ -85,7 +83,7 @@ def test_related_sections_are_accessible_at_both_widths(browser, live_server, ax
             assert details.locator("a").count() >= 1
             _fits(page, label)
             axe_check(page, label + " open")
-            page.screenshot(path=str(ARTIFACTS / f"related-workspace-{lang}-{width}.png"), full_page=True)
+            screenshot(page, f"related-workspace-{lang}-{width}")
     finally:
         context.close()
     assert errors == []
