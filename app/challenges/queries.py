@@ -109,10 +109,11 @@ def is_public(challenge: Challenge) -> bool:
             and challenge.organisation.status == OrganisationStatus.APPROVED)
 
 
-def public_challenges(filters: ChallengeFilters, *, now: datetime) -> Select[tuple[Challenge]]:
-    """The public challenges matching `filters`, in the chosen order, ready to paginate."""
+def public_challenges(filters: ChallengeFilters, *, now: datetime, ids_only: bool = False) -> Select[Any]:
+    """The public challenges matching `filters`, in the chosen order, ready to paginate (their ids
+    only with `ids_only`: cards_by_ids loads them)."""
     c = Challenge
-    stmt = select(c).where(public_clause()).options(*_card_options())
+    stmt = (select(c.id) if ids_only else select(c).options(*_card_options())).where(public_clause())
     if filters.status is not None:
         stmt = stmt.where(state_clause(filters.status, now))
     elif not filters.include_cancelled:
@@ -145,6 +146,32 @@ def public_challenges(filters: ChallengeFilters, *, now: datetime) -> Select[tup
             amount, limit = prize_comparison(filters.rates), comparison_threshold(bound, filters.rates)
         stmt = stmt.where(amount >= limit if keep == ">=" else amount <= limit)
     return stmt.order_by(*_order(filters.sort, now, filters.rates))
+
+
+def cards_by_ids(ids: list[int]) -> list[Challenge]:
+    """The challenges of a list's page, in the page's order, with what their cards show."""
+    found = {c.id: c for c in db.session.scalars(select(Challenge).options(*_card_options())
+                                                 .where(Challenge.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An organisation or topic of the list's filters, as plain data (kept in the page cache)."""
+
+    slug: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+def filter_choices() -> tuple[list[Choice], list[TagGroup]]:
+    """The organisations and the grouped topics the list's filters offer, as plain data."""
+    organisations = [Choice(row.slug, row.name) for row in filter_organisations()]
+    groups = [TagGroup(g.language, [Choice(t.slug, t.label) for t in g.tags]) for g in public_tag_groups()]
+    return organisations, groups
 
 
 def _order(sort: str, now: datetime, rates: Mapping[str, Any] | None = None) -> list[Any]:

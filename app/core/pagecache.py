@@ -354,27 +354,37 @@ def cached_fragment(*parts: Any, caller: Callable[[], str]) -> Markup:
 
     `parts` must name everything the fragment shows besides public data and the reader's language
     and time zone; the fragment must not show anything about the reader."""
+    return Markup(_cached("fragment", parts, lambda: str(caller())))
+
+
+def cached_value(parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """What `compute` returns (plain, picklable data: ids, counts, choices), kept like public pages:
+    for a query whose answer is the same for every reader until a public change or the clock."""
+    return _cached("value", parts, compute)
+
+
+def _cached(kind: str, parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
     state = _state()
     if not state.usable():
-        return Markup(caller())
+        return compute()
     try:
         raw = repr((request.host if has_request_context() else "", parts, str(get_locale()), str(get_timezone())))
-        key = f"fragment:{state.generation.current()}:{hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()}"
+        key = f"{kind}:{state.generation.current()}:{hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()}"
         entry = cache.get(key)
     except Exception as exc:  # noqa: BLE001
         state.failed(exc)
-        return Markup(caller())
+        return compute()
     now = clock.now().timestamp()
     if entry and entry["rendered"] <= now < entry["expires"]:
-        return Markup(entry["html"])
-    html = str(caller())
+        return entry["value"]
+    value = compute()
     expires = min(now + int(current_app.config["PAGE_CACHE_SECONDS"]), _next_change(now))
     if expires > now:
         try:
-            cache.set(key, {"html": html, "rendered": now, "expires": expires}, timeout=max(1, int(expires - now) + 1))
+            cache.set(key, {"value": value, "rendered": now, "expires": expires}, timeout=max(1, int(expires - now) + 1))
         except Exception as exc:  # noqa: BLE001
             state.failed(exc)
-    return Markup(html)
+    return value
 
 
 # ---------------------------------------------------------------- invalidation

@@ -58,3 +58,24 @@ def page_args(**extra: Any) -> dict[str, Any]:
     args = {k: v for k, v in request.args.items() if k != "page" and v != ""}
     args.update({k: v for k, v in extra.items() if v is not None})
     return args
+
+
+class _KnownPagination(Pagination):
+    """A Pagination whose page and total are already known (kept in the page cache)."""
+
+    def _query_items(self) -> list[Any]:
+        return list(self._query_args["page_items"])
+
+    def _query_count(self) -> int:
+        return int(self._query_args["total"])
+
+
+def known_page(*, page: int, per_page: int, items: Sequence[Any], total: int) -> Pagination:
+    """A Pagination for a page whose items and total were found earlier."""
+    return _KnownPagination(page=page, per_page=per_page, error_out=False, page_items=items, total=total)
+
+
+def page_of(stmt: Select[Any], *, page: int, per_page: int) -> tuple[list[Any], int]:
+    """One page of a select's rows (plain values: ids) and the total, to keep or to paginate."""
+    found = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+    return list(found.items), int(found.total or 0)

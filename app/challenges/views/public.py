@@ -24,10 +24,11 @@ from app.challenges.permissions import is_staff_of_challenge
 from app.challenges.services import follows
 from app.challenges.templating import challenge_state
 from app.challenges.views._load import visible_challenge
+from app.core import pagecache
 from app.core.downloads import send_stored_image
 from app.core.money import whole_to_minor
 from app.core.pagecache import public_page
-from app.core.pagination import page_args
+from app.core.pagination import known_page, page_args, page_of
 from app.core.timeutil import clock
 from app.core.web import render_error
 from app.db import db
@@ -108,6 +109,7 @@ def _list_page(form: ChallengeFilterForm, args: dict[str, Any], *, pagination: A
     first_page_url = url_for(".index", **{k: v for k, v in args.items() if k not in form.errors})
     return render_template(
         "challenges/list.html", form=form, pagination=pagination, filters=filters, page_args=args,
+        load_cards=queries.cards_by_ids,
         filtered=queries.any_filter(filters) if filters else bool(args), page_error=page_error,
         chips=_chips(form, args, reference) if valid else [], first_page_url=first_page_url,
         clear_url=url_for(".index", **{k: v for k, v in args.items() if k == "sort" and v != queries.DEFAULT_SORT}),
@@ -116,8 +118,10 @@ def _list_page(form: ChallengeFilterForm, args: dict[str, Any], *, pagination: A
 
 @public_page
 def index() -> Any:
-    form = ChallengeFilterForm(formdata=request.args, organisations=queries.filter_organisations(),
-                               tag_groups=queries.public_tag_groups(),
+    # The choices, the page's ids and the total are the same for every reader until a public
+    # change or the clock: kept like public pages, so a signed-in reader's list costs little more.
+    organisations, tag_groups = pagecache.cached_value(("challenge-filter-choices",), queries.filter_choices)
+    form = ChallengeFilterForm(formdata=request.args, organisations=organisations, tag_groups=tag_groups,
                                reference_currency=current_app.config["PRIZE_REFERENCE_CURRENCY"])
     args = page_args()
     page = _page_number()
@@ -128,8 +132,10 @@ def index() -> Any:
     if page is None:
         return _list_page(form, args, page_error=_("The page number must be a whole number from 1 upwards.")), 400
     filters = _filters(form)
-    stmt = queries.public_challenges(filters, now=clock.now())
-    pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False, count=True)
+    stmt = queries.public_challenges(filters, now=clock.now(), ids_only=True)
+    ids, total = pagecache.cached_value(("challenge-list-page", repr(filters), page),
+                                        lambda: page_of(stmt, page=page, per_page=PER_PAGE))
+    pagination = known_page(page=page, per_page=PER_PAGE, items=ids, total=total)
     if page > 1 and page > pagination.pages:
         return _list_page(form, args, filters=filters, page_error=_n(
             "There is no page %(page)d: this list has only %(num)d page.",
