@@ -10,13 +10,15 @@ from typing import Any
 from flask import flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 
 from app.challenges.lifecycle import effective_state
 from app.challenges.models import Challenge, ChallengeState, Criterion
 from app.concepts.models import Concept
 from app.concepts.permissions import public_level
+from app.core import pagecache
 from app.core.pagecache import public_page
-from app.core.pagination import paginate
+from app.core.pagination import page_arg, paginate
 from app.core.timeutil import clock
 from app.core.web import http_status
 from app.db import db
@@ -237,9 +239,15 @@ def publish(slug: str) -> Any:
 
 @public_page
 def winners() -> Any:
-    pagination = paginate(queries.winners_stmt(now=clock.now()), per_page=WINNERS_PER_PAGE)
-    rows = winner_rows(pagination.items)
-    return render_template("judging/winners.html", pagination=pagination, rows=rows)
+    page = page_arg()
+
+    def body() -> str:  # the same for every reader: kept like public pages (a page past the end: 404)
+        pagination = paginate(queries.winners_stmt(now=clock.now()), per_page=WINNERS_PER_PAGE)
+        return render_template("judging/_winners_body.html", pagination=pagination,
+                               rows=winner_rows(pagination.items))
+
+    return render_template("judging/winners.html", page=page,
+                           body=Markup(pagecache.cached_value(("winners", page), body)))  # noqa: S704  rendered above
 
 
 @dataclass(frozen=True)
