@@ -72,7 +72,7 @@ def test_the_page_has_row_buttons_and_a_template_row(client: Any, draft: dict[st
     assert re.search(r'name="move_down" value="3"[^>]*aria-disabled="true"', html)
     assert '<template id="criterion-template">' in html
     assert 'name="criteria-__n__-name"' in html
-    assert 'src="/static/js/rubric.js"' in html
+    assert 'src="/static/js/rubric.js?v=' in html  # content-hashed (core/assets.py)
     # Enter in a text box sends the form with its first submit button: that is "save", not "Move up".
     first_button = re.search(r"<button [^>]*>", html[html.index('class="stacked rubric-editor"'):])
     assert first_button

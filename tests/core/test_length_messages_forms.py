@@ -130,4 +130,4 @@ def test_quiet_fields_have_a_counter_but_no_hint(client: Any) -> None:
     # The counter's words come from the catalogue, one and other.
     assert 'data-left-one="{n} character left"' in limit.group(0)
     assert 'data-over-other="{n} characters too many"' in limit.group(0)
-    assert 'src="/static/js/counter.js"' in page
+    assert 'src="/static/js/counter.js?v=' in page  # content-hashed (core/assets.py)
