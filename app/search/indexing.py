@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.core import pagecache
 from app.core.timeutil import utcnow
-from app.db import db
+from app.db import db, lock_for_write, reads_before_writing
 from app.search.backends import IndexUnavailableError, SearchBackend
 from app.search.documents import (
     documents_for,
@@ -109,7 +109,7 @@ def apply_pending(*, batch: int = 500, lock_timeout: float = 2.0) -> int:
     rebuild instead (R08)."""
     db.session.commit()  # a fresh transaction inside the lock sees what is committed now
     try:
-        with _writing(lock_timeout):
+        with _writing(lock_timeout), reads_before_writing():
             rows = _pending(batch)
             if not rows:
                 db.session.rollback()
@@ -122,6 +122,7 @@ def apply_pending(*, batch: int = 500, lock_timeout: float = 2.0) -> int:
                 db.session.rollback()
                 log.warning("search: a batch of %s changes failed (%r); applying them one by one", len(rows), exc)
                 return _one_by_one(rows)
+            lock_for_write()
             _mark_applied([r.id for r in rows])
             db.session.commit()
             return len(rows)
@@ -148,10 +149,12 @@ def _one_by_one(rows: list[IndexChange]) -> int:
             db.session.rollback()
             row = db.session.get(IndexChange, r.id)
             if row is not None:
+                lock_for_write()
                 _fail([row], exc)
                 db.session.commit()
             log.exception("search: change %s (%s %s) failed; it is retried later", r.id, r.kind, r.ref_id)
             continue
+        lock_for_write()
         _mark_applied([row.id])
         db.session.commit()
         done += 1
@@ -180,10 +183,12 @@ def rebuild() -> int:
             # The public lock is held by the swap; the entries lock is taken after it, as everywhere.
             with entries_backend().writing(timeout=60.0):
                 _write(rows)
+            lock_for_write()
             _mark_applied([r.id for r in rows])
         db.session.commit()
 
-    count = backend().rebuild(public_documents, replay=replay)
+    with reads_before_writing():  # reading every public document must not hold up requests' writes
+        count = backend().rebuild(public_documents, replay=replay)
     db.session.commit()
     pagecache.bump()  # search pages answered from the old index end with it
     log.info("search: rebuilt the index with %s documents", count)
@@ -271,7 +276,8 @@ def rebuild_entries() -> int:
             _write_entries(keys)
         db.session.commit()
 
-    count = entries_backend().rebuild(entry_documents, replay=replay)
+    with reads_before_writing():
+        count = entries_backend().rebuild(entry_documents, replay=replay)
     db.session.commit()
     return count
 
