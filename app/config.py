@@ -126,7 +126,9 @@ def load_config(env: str | None = None) -> dict[str, Any]:
         "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "300")),
         "PAGE_CACHE_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES", "2000")),
         "PAGE_CACHE_MAX_BYTES": int(os.environ.get("PAGE_CACHE_MAX_BYTES", str(1024 * 1024))),
-        "PAGE_CACHE_GENERATION_FILE": os.environ.get("PAGE_CACHE_GENERATION_FILE") or None,
+        # The generation every worker of this host stats (no Redis): beside the other instance files.
+        "PAGE_CACHE_GENERATION_FILE": os.environ.get("PAGE_CACHE_GENERATION_FILE",
+                                                     str(instance / "page-cache.generation")),
         "PAGE_MAX_AGE": int(os.environ.get("PAGE_MAX_AGE", "10")),
         "PAGE_CACHE_KEY_PREFIX": os.environ.get("PAGE_CACHE_KEY_PREFIX", "concept-arena:pages:"),
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
