@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from blinker import Namespace
-from flask import Flask, Response, current_app, g, has_request_context, request, session
+from flask import Flask, Response, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from markupsafe import Markup
@@ -86,6 +86,7 @@ MAX_IF_NONE_MATCH = 4096  # a longer If-None-Match header is ignored: the full p
 FAILURE_PAUSE_SECONDS = 5.0  # after a backend failure, pages skip the cache this long
 _DML = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+["`]?(\w+)', re.I)
 _DIRTY = "pagecache_dirty"
+_GENERATION = "page_cache_generation"  # on g: the generation this request has read
 
 
 def public_page(view: F) -> F:
@@ -153,8 +154,6 @@ class PageCache:
             _FileGeneration(Path(app.config["PAGE_CACHE_GENERATION_FILE"]
                                  or Path(app.instance_path) / "page-cache.generation"))
         self.failed_at = 0.0
-        self.last_error: str | None = None
-        self.hits = self.misses = self.stores = 0
         self._clock_bound: tuple[str, float, float] | None = None  # (generation, moment, asked at)
 
     # A failing backend never fails a page: the page renders without the cache for a while.
@@ -164,13 +163,46 @@ class PageCache:
     def failed(self, exc: Exception) -> None:
         if time.monotonic() - self.failed_at > FAILURE_PAUSE_SECONDS:
             log.warning("page cache unavailable (%s: %s): pages render without it", type(exc).__name__, exc)
-        self.failed_at, self.last_error = time.monotonic(), type(exc).__name__
+        self.failed_at = time.monotonic()
+
+    def current(self) -> str:
+        """The generation, read once per request (a page and its fragments ask several times: with
+        Redis each read is a round trip); a commit in the request reads it again (bump)."""
+        if has_app_context() and (known := g.get(_GENERATION)) is not None:
+            return str(known)
+        generation = self.generation.current()
+        if has_app_context():
+            setattr(g, _GENERATION, generation)
+        return generation
+
+    def key(self, kind: str, raw: str) -> str:
+        return f"{kind}:{self.current()}:{hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()}"
+
+    def fetch(self, key: str) -> dict[str, Any] | None:
+        """The entry under `key` if it is still good at the clock's now (None: render)."""
+        try:
+            entry = cache.get(key)
+        except Exception as exc:  # noqa: BLE001
+            self.failed(exc)
+            return None
+        now = clock.now().timestamp()
+        return entry if entry and entry["rendered"] <= now < entry["expires"] else None
+
+    def keep(self, key: str, entry: dict[str, Any]) -> None:
+        """Store `entry` (with "rendered" and "expires", clock times) until it expires."""
+        lifetime = entry["expires"] - entry["rendered"]
+        if lifetime <= 0:
+            return
+        try:
+            cache.set(key, entry, timeout=max(1, int(lifetime) + 1))
+        except Exception as exc:  # noqa: BLE001
+            self.failed(exc)
 
     def clock_bound(self, now: float) -> float:
         """The features' next clock-driven change (`time_bound_requested`), asked once per generation
         and process, and again once that moment has come."""
         try:
-            generation: str | None = self.generation.current()
+            generation: str | None = self.current()
         except Exception as exc:  # noqa: BLE001  the cache is down: ask the features every time
             self.failed(exc)
             generation = None
@@ -186,6 +218,8 @@ class PageCache:
         return ends
 
     def bump(self) -> None:
+        if has_app_context():
+            g.pop(_GENERATION, None)
         try:
             self.generation.bump()
         except Exception as exc:  # noqa: BLE001  Redis down: entries still end by their TTL
@@ -229,7 +263,7 @@ def _anonymous_reader() -> bool:
     return not current_user.is_authenticated
 
 
-def _key(generation: str) -> str | None:
+def _key(state: PageCache) -> str | None:
     query = request.query_string
     if len(query) > MAX_QUERY_LENGTH:
         return None
@@ -238,7 +272,7 @@ def _key(generation: str) -> str | None:
         return None
     raw = "\x1f".join((request.host, request.path, repr(items), str(get_locale()), str(get_timezone()),
                        request.headers.get("Accept", "")[:200]))
-    return f"page:{generation}:{hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()}"
+    return state.key("page", raw)
 
 
 def _etag(body: bytes) -> str:
@@ -290,17 +324,14 @@ def _serve_cached() -> Response | None:
     if not state.usable():
         return None
     try:
-        key = _key(state.generation.current())
-        entry = cache.get(key) if key else None
+        key = _key(state)
     except Exception as exc:  # noqa: BLE001
         state.failed(exc)
         return None
     g.page_cache_key = key
-    now = clock.now().timestamp()
-    if not entry or not entry["rendered"] <= now < entry["expires"]:
-        state.misses += 1
+    entry = state.fetch(key) if key else None
+    if entry is None:
         return None
-    state.hits += 1
     if _matches(entry["etag"]):
         response = Response(status=304)
     else:
@@ -328,14 +359,10 @@ def _store(response: Response) -> Response:
     max_age = _max_age(response)
     state = _state()
     key = getattr(g, "page_cache_key", None)
-    if key and state.usable() and expires > now:
+    if key and state.usable():
         headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _NOT_KEPT]
-        try:
-            cache.set(key, {"body": body, "headers": headers, "etag": etag, "rendered": now, "expires": expires,
-                            "changes": changes, "max_age": max_age}, timeout=max(1, int(expires - now) + 1))
-            state.stores += 1
-        except Exception as exc:  # noqa: BLE001
-            state.failed(exc)
+        state.keep(key, {"body": body, "headers": headers, "etag": etag, "rendered": now, "expires": expires,
+                         "changes": changes, "max_age": max_age})
     response.headers["X-Page-Cache"] = "miss" if key and state.usable() else "off"
     _public_headers(response, etag, changes, max_age)
     if _matches(etag):
@@ -368,22 +395,18 @@ def _cached(kind: str, parts: tuple[Any, ...], compute: Callable[[], Any]) -> An
     if not state.usable():
         return compute()
     try:
-        raw = repr((request.host if has_request_context() else "", parts, str(get_locale()), str(get_timezone())))
-        key = f"{kind}:{state.generation.current()}:{hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()}"
-        entry = cache.get(key)
+        key = state.key(kind, repr((request.host if has_request_context() else "", parts, str(get_locale()),
+                                    str(get_timezone()))))
     except Exception as exc:  # noqa: BLE001
         state.failed(exc)
         return compute()
-    now = clock.now().timestamp()
-    if entry and entry["rendered"] <= now < entry["expires"]:
+    entry = state.fetch(key)
+    if entry is not None:
         return entry["value"]
     value = compute()
-    expires = min(now + int(current_app.config["PAGE_CACHE_SECONDS"]), _next_change(now))
-    if expires > now:
-        try:
-            cache.set(key, {"value": value, "rendered": now, "expires": expires}, timeout=max(1, int(expires - now) + 1))
-        except Exception as exc:  # noqa: BLE001
-            state.failed(exc)
+    now = clock.now().timestamp()
+    state.keep(key, {"value": value, "rendered": now,
+                     "expires": min(now + int(current_app.config["PAGE_CACHE_SECONDS"]), _next_change(now))})
     return value
 
 
