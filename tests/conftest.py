@@ -3,6 +3,7 @@ the test client, users and logins through the real forms, a real SMTP sink and a
 from __future__ import annotations
 
 import asyncio
+import copy
 import email
 import email.policy
 import hashlib
@@ -12,7 +13,7 @@ import shutil
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,7 +23,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import create_engine, text
+from sqlalchemy.util import LRUCache
 from werkzeug.routing import Rule
 
 from app import create_app
@@ -121,6 +124,87 @@ def _cached_url_builder(self: Rule, append_unknown: bool = True) -> Callable[...
 
 _cached_url_builder.uncached = _compile_url_builder  # type: ignore[attr-defined]
 Rule._compile_builder = _cached_url_builder  # type: ignore[method-assign]
+
+# The other half of create_app's routing cost: parsing each rule's text into the matcher's parts
+# (werkzeug's _parse_rule, a regex walk per rule and app). The parts depend on the text and the
+# map's converter classes only; each app's rule gets copies of the converters, bound to its map.
+_RULE_PARTS: dict[tuple[Any, ...], tuple[list[Any], list[tuple[bool, str]], list[tuple[str, Any]]]] = {}
+_parse_rule = Rule._parse_rule
+
+
+def _cached_parse_rule(self: Rule, rule: str) -> list[Any]:
+    key = (rule, tuple(sorted(self.map.converters.items(), key=lambda item: item[0])))
+    known = _RULE_PARTS.get(key)
+    if known is None:
+        trace_from, before = len(self._trace), set(self._converters)
+        parts = list(_parse_rule(self, rule))
+        known = _RULE_PARTS[key] = (parts, self._trace[trace_from:],
+                                    [(n, c) for n, c in self._converters.items() if n not in before])
+        return list(parts)
+    parts, trace, converters = known
+    self._trace.extend(trace)
+    for name, converter in converters:
+        mine = copy.copy(converter)
+        mine.map = self.map
+        self._converters[name] = mine
+        self.arguments.add(name)
+    return list(parts)
+
+
+_cached_parse_rule.uncached = _parse_rule  # type: ignore[attr-defined]
+Rule._parse_rule = _cached_parse_rule  # type: ignore[method-assign]
+
+
+# Each test's app has its own engine, and SQLAlchemy keys its compiled-statement caches (the
+# engine's, and each mapper's for the unit of work's INSERT and UPDATE) by the dialect object:
+# every test compiled every statement it ran again, a fifth of the suite's time. Dialects of one
+# class, paramstyle and server version compile a statement to the same SQL, so the harness keys
+# the caches by those instead and shares one per worker. The SQL that runs is the same;
+# tests/test_harness.py compares it with a fresh compile.
+class DialectNeutralCache(MutableMapping[tuple[Any, ...], Any]):
+    def __init__(self, size: int) -> None:
+        self._lru: LRUCache[tuple[Any, ...], Any] = LRUCache(size)
+
+    @staticmethod
+    def _key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        dialect = key[0]
+        return (type(dialect), dialect.paramstyle, dialect.server_version_info, dialect.compiler_linting,
+                *key[1:])
+
+    def get(self, key: tuple[Any, ...], default: Any = None) -> Any:
+        return self._lru.get(self._key(key), default)
+
+    def __getitem__(self, key: tuple[Any, ...]) -> Any:
+        return self._lru[self._key(key)]
+
+    def __setitem__(self, key: tuple[Any, ...], value: Any) -> None:
+        self._lru[self._key(key)] = value
+
+    def __delitem__(self, key: tuple[Any, ...]) -> None:
+        del self._lru[self._key(key)]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._lru)
+
+    def __len__(self) -> int:
+        return len(self._lru)
+
+
+SQL_CACHE = DialectNeutralCache(5000)
+_make_engine = SQLAlchemy._make_engine
+
+
+def _engine_with_shared_cache(self: SQLAlchemy, bind_key: str | None, options: dict[str, Any],
+                              app: Flask) -> Any:
+    engine = _make_engine(self, bind_key, options, app)
+    engine._compiled_cache = SQL_CACHE
+    for mapper in db.Model.registry.mappers:  # memoized per mapper: replaced once, kept
+        if mapper.__dict__.get("_compiled_cache") is not SQL_CACHE:
+            mapper.__dict__["_compiled_cache"] = SQL_CACHE
+    return engine
+
+
+SQLAlchemy._make_engine = _engine_with_shared_cache  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------- databases

@@ -88,3 +88,39 @@ def test_reused_url_builders_are_the_code_werkzeug_compiles(app: Flask) -> None:
             assert rule._compile_builder(append_unknown).__code__ == uncached(rule, append_unknown).__code__, rule
     built = app.url_map.bind("localhost").build("challenges.detail", {"slug": "a b", "x": "1"})
     assert built == "/challenges/a%20b?x=1"
+
+
+def test_reused_rule_parts_are_what_werkzeug_parses(app: Flask) -> None:
+    uncached = Rule._parse_rule.uncached  # type: ignore[attr-defined]
+    for rule in app.url_map.iter_rules():
+        fresh = Rule(rule.rule, endpoint=rule.endpoint)
+        fresh.map, fresh._trace, fresh._converters = app.url_map, [], {}
+        assert [p for p in uncached(fresh, rule.rule)] == rule._parts[1:], rule  # [0]: the host part
+        assert fresh._trace == rule._trace[1:], rule
+        assert {n: (type(c), c.regex) for n, c in fresh._converters.items()} == {
+            n: (type(c), c.regex) for n, c in rule._converters.items()}, rule
+        assert all(c.map is app.url_map for c in rule._converters.values()), rule
+    adapter = app.url_map.bind("localhost")
+    assert adapter.match("/challenges/some-slug") == ("challenges.detail", {"slug": "some-slug"})
+
+
+@pytest.mark.both_databases
+def test_a_statement_compiled_for_one_app_is_reused_with_the_same_sql(app: Flask, app_config: dict) -> None:
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.challenges.models import Challenge
+    from app.db import db
+
+    stmt = select(Challenge.id, Challenge.title).where(Challenge.slug == "x").order_by(Challenge.id.desc())
+    with app.app_context():
+        db.session.execute(stmt).all()
+    other = create_app(app_config)
+    with other.app_context():
+        result = db.session.connection().execute(stmt)
+        result.all()
+        context = result.context
+        assert context.cache_hit == context.dialect.CACHE_HIT  # the first app's compile, from the shared cache
+        assert context.compiled.string == stmt.compile(dialect=db.engine.dialect).string
+        db.session.remove()
+        db.engine.dispose()
