@@ -503,12 +503,34 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+# axe-core (570 kB) handed to each page through Playwright's pipe cost 45-60 ms per page audited,
+# most of it the transfer. The live server serves it too, with a year's caching, so the browser
+# loads it from its own cache (and V8 from its code cache) after the first time in a context. The
+# path is the harness's, outside the app: no rule of the app answers it.
+AXE_PATH = "/__test-harness/axe.min.js"
+
+
+def _serving_axe(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    body = AXE_SCRIPT.encode()
+    headers = [("Content-Type", "text/javascript; charset=utf-8"), ("Content-Length", str(len(body))),
+               ("Cache-Control", "public, max-age=31536000, immutable")]
+
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO") == AXE_PATH:
+            start_response("200 OK", headers)
+            return [body]
+        return wsgi_app(environ, start_response)
+    return serve
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """Serve the test app on 127.0.0.1:<free port> in a thread; yields the base URL."""
     from werkzeug.serving import make_server
 
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    srv = make_server("127.0.0.1", 0, _serving_axe(app), threaded=True)
     base = f"http://127.0.0.1:{srv.server_port}"
     app.config["BASE_URL"] = base
     # A short poll: shutdown() waits for the serving loop to look again (0.5 s by default).
@@ -539,6 +561,7 @@ def axe_check() -> Callable[[Any, str], None]:
     and without the 1.4.12 text spacing, and axe's width-dependent rules (tests/reflow_check.py);
     so every page and state an axe check reaches, in any test, is checked for reflow too."""
     from axe_playwright_python.base import AXE_SCRIPT, AxeResults
+    from playwright.sync_api import Error as PlaywrightError
     from reflow_check import check_narrow
 
     def _run(pg: Any, label: str, options: dict[str, Any]) -> None:
@@ -546,7 +569,10 @@ def axe_check() -> Callable[[Any, str], None]:
         # and later checks of the same document (a dialog opened, a field filled) reuse it. Only
         # the violations come back (the report reads nothing else).
         if not pg.evaluate("() => typeof window.axe === 'object' && typeof window.axe.run === 'function'"):
-            pg.evaluate(AXE_SCRIPT)
+            try:  # from the live server (and the browser's cache); a page of any other origin gets it piped
+                pg.add_script_tag(url=AXE_PATH)
+            except PlaywrightError:
+                pg.evaluate(AXE_SCRIPT)
         violations = pg.evaluate("(options) => axe.run(document, options).then(r => r.violations)", options)
         result = AxeResults({"violations": violations})
         assert result.violations_count == 0, f"{label} {pg.url}\n{result.generate_report()}"
@@ -574,7 +600,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             keep.append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
+    # The browser tests first: they are the longest (5-35 s each), and two workers that end on
+    # them wait for each other at the end of the run; short tests last keep both busy to the end.
+    # A stable sort, so the rest keeps pytest's order (which groups the PostgreSQL variants).
+    items[:] = sorted(keep, key=lambda item: item.get_closest_marker("browser") is None)
 
 
 # -- organisations and challenges (shared by challenge, concept and later features' tests) --
