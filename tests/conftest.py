@@ -432,11 +432,12 @@ def make_user(app: Flask) -> Callable[..., int]:
                         email_verified_at=utcnow() if verified else None, **fields)
             db.session.add(user)
             db.session.flush()
+            uid = user.id  # read before the commit expires it (after it, a query to load it again)
             if accepted_terms:
                 for doc, key in (("terms", "TERMS_VERSION"), ("privacy", "PRIVACY_VERSION")):
-                    db.session.add(TermsAcceptance(user_id=user.id, document=doc, version=app.config[key]))
+                    db.session.add(TermsAcceptance(user_id=uid, document=doc, version=app.config[key]))
             db.session.commit()
-            return user.id
+            return uid
     return _make
 
 
@@ -625,9 +626,10 @@ def make_org(app: Flask, make_user: Callable[..., int]) -> Callable[..., dict[st
             db.session.flush()
             db.session.add_all([Membership(organisation_id=org.id, user_id=owner_id, role=Role.OWNER),
                                 Membership(organisation_id=org.id, user_id=editor_id, role=Role.EDITOR)])
-            db.session.commit()
-            return {"id": org.id, "slug": org.slug, "owner": owner, "editor": editor,
+            made = {"id": org.id, "slug": org.slug, "owner": owner, "editor": editor,
                     "owner_id": owner_id, "editor_id": editor_id}
+            db.session.commit()
+            return made
     return _make
 
 
@@ -673,8 +675,10 @@ def make_challenge(app: Flask, make_org: Callable[..., dict[str, Any]]) -> Calla
                           scale_min=1, scale_max=5),
             ]
             db.session.add(challenge)
+            db.session.flush()
+            made = {"id": challenge.id, "slug": challenge.slug, "org": org}
             db.session.commit()
-            return {"id": challenge.id, "slug": challenge.slug, "org": org}
+            return made
     return _make
 
 
@@ -727,7 +731,8 @@ def make_concept(app: Flask, make_user: Callable[..., int],
                 concept.state = ConceptState.SUBMITTED if state == "submitted" else ConceptState.WITHDRAWN
                 if state == "withdrawn":
                     concept.withdrawn_at = now
-            db.session.commit()
-            return {"id": concept.id, "challenge": challenge, "owner": emails[0], "members": emails,
+            made = {"id": concept.id, "challenge": challenge, "owner": emails[0], "members": emails,
                     "owner_id": ids[0], "member_ids": ids}
+            db.session.commit()
+            return made
     return _make

@@ -115,7 +115,11 @@ def changes_at(moment: datetime | None) -> None:
 
 # ---------------------------------------------------------------- the generation
 class _FileGeneration:
-    """The generation as a file's identity: os.replace() gives it a new inode at every bump."""
+    """The generation as a file's identity (inode and modification time, in nanoseconds).
+
+    A bump sets the time to now (or one nanosecond past the time it had), two system calls; on a
+    file system that keeps coarser times, where that may not change what stat() says, os.replace()
+    gives the file a new inode instead (a write and a rename: a bump follows every commit)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -129,6 +133,14 @@ class _FileGeneration:
         return f"{st.st_ino:x}.{st.st_mtime_ns:x}"
 
     def bump(self) -> None:
+        try:
+            before = os.stat(self.path).st_mtime_ns
+            stamp = max(time.time_ns(), before + 1)
+            os.utime(self.path, ns=(stamp, stamp))
+            if os.stat(self.path).st_mtime_ns != before:
+                return
+        except FileNotFoundError:
+            pass
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.{time.monotonic_ns()}")
         tmp.write_text(str(time.time_ns()))

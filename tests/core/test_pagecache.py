@@ -320,3 +320,16 @@ def test_a_forged_or_odd_language_choice_is_ignored(app) -> None:
     assert page.status_code == 200
     assert 'lang="da"' in page.get_data(as_text=True)
     assert "xx&lt;script" not in page.get_data(as_text=True)
+
+
+def test_every_bump_of_the_generation_file_is_a_new_generation(tmp_path) -> None:
+    # Bumps follow each other within microseconds (a commit each): the file's time moves by at
+    # least a nanosecond every time, and a missing file is made again.
+    gen = pagecache._FileGeneration(tmp_path / "gen" / "page-cache.generation")
+    seen = [gen.current()]
+    for _ in range(200):
+        gen.bump()
+        seen.append(gen.current())
+    assert len(set(seen)) == len(seen)
+    (tmp_path / "gen" / "page-cache.generation").unlink()
+    assert gen.current() not in seen
