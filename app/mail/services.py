@@ -1,10 +1,12 @@
-"""queue_mail(): render an email in the recipient's language and add it to the outbox.
+"""queue_mail(): render an email in the recipient's language and add it to the outbox (render_mail
+and RenderedMail.queue() are its two halves, for a caller that renders before it takes a lock).
 
 The row is added to the caller's session, so it commits or rolls back with the change that
 caused it (R10). A sender delivers it later (app/mail/sender.py).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from email.errors import MessageError
 from email.headerregistry import Address
@@ -66,8 +68,28 @@ def validate_recipient(address: str) -> str:
     return address
 
 
-def queue_mail(*, to: str, template: str, locale: str | None, subject: Any, **context: Any) -> OutboxMessage:
-    """Render `templates/mail/<template>.txt` (and `.html` if present) in `locale`; add to the outbox.
+@dataclass(frozen=True)
+class RenderedMail:
+    """An email rendered for one recipient, not yet in the outbox: `queue()` adds it."""
+
+    to: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    template: str
+    locale: str
+
+    def queue(self) -> OutboxMessage:
+        now = utcnow()
+        message = OutboxMessage(to_addr=self.to, subject=self.subject, body_text=self.body_text,
+                                body_html=self.body_html, template=self.template[:80], locale=self.locale,
+                                status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now)
+        db.session.add(message)
+        return message
+
+
+def render_mail(*, to: str, template: str, locale: str | None, subject: Any, **context: Any) -> RenderedMail:
+    """Render `templates/mail/<template>.txt` (and `.html` if present) in `locale`.
 
     `subject` may be a lazy string: it is translated inside the recipient's locale, and flattened
     to one line (S33). Links in the context must be built with `external_url()` (the configured
@@ -88,12 +110,13 @@ def queue_mail(*, to: str, template: str, locale: str | None, subject: Any, **co
             if exc.name != f"mail/{template}.html":
                 raise
             body_html = None
-    now = utcnow()
-    message = OutboxMessage(to_addr=to, subject=subject_text, body_text=body_text, body_html=body_html,
-                            template=template[:80], locale=locale, status=OutboxStatus.PENDING,
-                            attempts=0, next_attempt_at=now, created_at=now)
-    db.session.add(message)
-    return message
+    return RenderedMail(to=to, subject=subject_text, body_text=body_text, body_html=body_html,
+                        template=template, locale=locale)
+
+
+def queue_mail(*, to: str, template: str, locale: str | None, subject: Any, **context: Any) -> OutboxMessage:
+    """Render an email (render_mail) and add it to the outbox, in the caller's transaction."""
+    return render_mail(to=to, template=template, locale=locale, subject=subject, **context).queue()
 
 
 def external_url(endpoint: str, *, anchor: str | None = None, **values: Any) -> str:

@@ -36,7 +36,7 @@ from app.core.timeutil import as_utc, zone
 from app.db import db
 from app.errors import Problem
 from app.i18n import _l
-from app.mail.services import MailError, external_url, queue_mail, recipient_time
+from app.mail.services import MailError, RenderedMail, external_url, queue_mail, recipient_time, render_mail
 
 MIN_TEAM_FOR_TEAMS_ONLY = 2
 
@@ -164,6 +164,69 @@ def _queue_to_team(concept: Concept, *, template: str, subject: Any, **context: 
 
 
 # ---------------------------------------------------------------- submit
+def _next_number(concept_id: int) -> int:
+    return int(db.session.scalar(select(func.coalesce(func.max(ConceptVersion.number), 0))
+                                 .where(ConceptVersion.concept_id == concept_id)) or 0) + 1
+
+
+def _frozen(concept: Concept, *, by: User, now: datetime, base_version: int, licence: str,
+            number: int) -> ConceptVersion:
+    """The draft as version `number`, with its fingerprint (not added to the session)."""
+    version = ConceptVersion(
+        concept_id=concept.id, number=number, source_lock_version=base_version, submitted_at=now,
+        submitted_by_id=by.id, team_name=concept.team_name, title=concept.title, summary=concept.summary,
+        body_md=concept.body_md, language=concept.language, licence=licence,
+        cover_image_hash=concept.cover_image_hash, cover_image_alt=concept.cover_image_alt,
+        tag_names=[t.name for t in concept.tags], member_ids=[m.user_id for m in concept.members],
+        fingerprint="", total_bytes=0)
+    version.files = [ConceptVersionFile(position=i, filename=a.filename, content_hash=a.content_hash,
+                                        mimetype=a.mimetype, size=a.size)
+                     for i, a in enumerate(concept.attachments)]
+    version.total_bytes = sum(f.size for f in version.files)
+    version.fingerprint = compute_fingerprint(fingerprint_document(version, concept.id))
+    return version
+
+
+def _written_from(concept: Concept, version: ConceptVersion) -> tuple[Any, ...]:
+    """Everything a receipt shows, besides the moment of the submit."""
+    return (version.number, version.fingerprint, concept.challenge.title,
+            tuple((u.id, u.email, u.locale, u.timezone, u.display_name) for u in _team_users(concept)))
+
+
+def _receipts(concept: Concept, version: ConceptVersion, now: datetime) -> tuple[tuple[Any, ...], list[RenderedMail]]:
+    """The team's receipts for `version`, rendered, and what they were written from."""
+    users = _team_users(concept)
+    written_from = _written_from(concept, version)
+    url = external_url("concepts.version", concept_id=concept.id, number=version.number)
+    mails = []
+    for user in users:
+        try:
+            mails.append(render_mail(
+                to=user.email, template="concepts/receipt", locale=user.locale,
+                subject=_l("Receipt: %(title)s, version %(num)d", title=version.title, num=version.number),
+                recipient=user, concept=concept, reference=reference(concept.id), version=version,
+                submitted_local=recipient_time(now, user),
+                submitted_utc=as_utc(now).strftime("%Y-%m-%d %H:%M:%S UTC"), zone_name=str(zone(user.timezone)),
+                files=[{"name": f.filename, "size": format_size(f.size, user.locale or "en"),
+                        "sha256": f.content_hash} for f in version.files],
+                version_url=url))
+        except MailError:
+            continue  # an address that cannot be written to never blocks the team's submit
+    return written_from, mails
+
+
+def _receipts_before_the_lock(concept: Concept, *, by: User, now: datetime, base_version: int,
+                              licence: str) -> tuple[tuple[Any, ...], list[RenderedMail]] | None:
+    """Rendering the receipts is most of a submit's work. Done from the draft as read before the
+    write lock, it keeps the lock (one writer at a time on SQLite) short in a deadline rush; the
+    submit uses it only if what it was written from is what it freezes under the lock."""
+    if concept.state != ConceptState.DRAFT or concept.lock_version != base_version:
+        return None  # refused or answered with the earlier version below: nothing to send
+    draft = _frozen(concept, by=by, now=now, base_version=base_version, licence=licence,
+                    number=_next_number(concept.id))
+    return _receipts(concept, draft, now)
+
+
 def submit_concept(*, concept: Concept, by: User, now: datetime, base_version: int,
                    licence: str) -> tuple[ConceptVersion, bool]:
     """Freeze the draft as a new numbered version; returns (version, created).
@@ -175,6 +238,7 @@ def submit_concept(*, concept: Concept, by: User, now: datetime, base_version: i
     already submitted concept (409).
     """
     _require_member(concept, by)
+    early = _receipts_before_the_lock(concept, by=by, now=now, base_version=base_version, licence=licence)
     lock_concept(concept)
     existing = version_by_source(concept.id, base_version)
     if existing is not None:
@@ -195,20 +259,8 @@ def submit_concept(*, concept: Concept, by: User, now: datetime, base_version: i
     if licence not in accepted or licence not in Licence.__members__.values():
         raise ConceptError(_l("Choose one of the licences this challenge accepts."), field="licence")
 
-    number = int(db.session.scalar(select(func.coalesce(func.max(ConceptVersion.number), 0))
-                                   .where(ConceptVersion.concept_id == concept.id)) or 0) + 1
-    version = ConceptVersion(
-        concept_id=concept.id, number=number, source_lock_version=base_version, submitted_at=now,
-        submitted_by_id=by.id, team_name=concept.team_name, title=concept.title, summary=concept.summary,
-        body_md=concept.body_md, language=concept.language, licence=licence,
-        cover_image_hash=concept.cover_image_hash, cover_image_alt=concept.cover_image_alt,
-        tag_names=[t.name for t in concept.tags], member_ids=[m.user_id for m in concept.members],
-        fingerprint="", total_bytes=0)
-    version.files = [ConceptVersionFile(position=i, filename=a.filename, content_hash=a.content_hash,
-                                        mimetype=a.mimetype, size=a.size)
-                     for i, a in enumerate(concept.attachments)]
-    version.total_bytes = sum(f.size for f in version.files)
-    version.fingerprint = compute_fingerprint(fingerprint_document(version, concept.id))
+    number = _next_number(concept.id)
+    version = _frozen(concept, by=by, now=now, base_version=base_version, licence=licence, number=number)
     db.session.add(version)
 
     concept.state = ConceptState.SUBMITTED
@@ -225,20 +277,10 @@ def submit_concept(*, concept: Concept, by: User, now: datetime, base_version: i
     record_event(actor=by, action="concept.submitted", object_type="concept", object_id=concept.id,
                  details={"version": number, "fingerprint": version.fingerprint,
                           "files": len(version.files), "total_bytes": version.total_bytes})
-    url = external_url("concepts.version", concept_id=concept.id, number=number)
-    for user in _team_users(concept):
-        try:
-            queue_mail(to=user.email, template="concepts/receipt", locale=user.locale,
-                       subject=_l("Receipt: %(title)s, version %(num)d", title=version.title, num=number),
-                       recipient=user, concept=concept, reference=reference(concept.id), version=version,
-                       submitted_local=recipient_time(now, user), submitted_utc=as_utc(now).strftime(
-                           "%Y-%m-%d %H:%M:%S UTC"),
-                       zone_name=str(zone(user.timezone)),
-                       files=[{"name": f.filename, "size": format_size(f.size, user.locale or "en"),
-                               "sha256": f.content_hash} for f in version.files],
-                       version_url=url)
-        except MailError:
-            continue
+    mails = early[1] if early is not None and early[0] == _written_from(concept, version) \
+        else _receipts(concept, version, now)[1]
+    for mail in mails:
+        mail.queue()
     return version, True
 
 
