@@ -511,7 +511,7 @@ def browser() -> Iterator[Any]:
 AXE_PATH = "/__test-harness/axe.min.js"
 
 
-def _serving_axe(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
+def _live_wsgi(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
     from axe_playwright_python.base import AXE_SCRIPT
 
     body = AXE_SCRIPT.encode()
@@ -522,7 +522,15 @@ def _serving_axe(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
         if environ.get("PATH_INFO") == AXE_PATH:
             start_response("200 OK", headers)
             return [body]
-        return wsgi_app(environ, start_response)
+        # Read the whole response and close it here: werkzeug's development server leaves a
+        # static file open when the browser drops the connection mid-response (a page that
+        # navigates on), and the ResourceWarning then fails whichever test is running.
+        result = wsgi_app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            if hasattr(result, "close"):
+                result.close()
     return serve
 
 
@@ -531,7 +539,7 @@ def live_server(app: Flask) -> Iterator[str]:
     """Serve the test app on 127.0.0.1:<free port> in a thread; yields the base URL."""
     from werkzeug.serving import make_server
 
-    srv = make_server("127.0.0.1", 0, _serving_axe(app), threaded=True)
+    srv = make_server("127.0.0.1", 0, _live_wsgi(app), threaded=True)
     base = f"http://127.0.0.1:{srv.server_port}"
     app.config["BASE_URL"] = base
     # A short poll: shutdown() waits for the serving loop to look again (0.5 s by default).
