@@ -217,9 +217,11 @@ def _receipts(concept: Concept, version: ConceptVersion, now: datetime) -> tuple
 
 def _receipts_before_the_lock(concept: Concept, *, by: User, now: datetime, base_version: int,
                               licence: str) -> tuple[tuple[Any, ...], list[RenderedMail]] | None:
-    """Rendering the receipts is most of a submit's work. Done from the draft as read before the
-    write lock, it keeps the lock (one writer at a time on SQLite) short in a deadline rush; the
-    submit uses it only if what it was written from is what it freezes under the lock."""
+    """The receipts rendered from the draft as read before the write lock (two templates per
+    member: about a sixth of the CPU a submit spent holding SQLite's one write lock, measured with
+    bench/rush.py). The submit uses them only if what they were written from is what it freezes
+    under the lock; with the same lock_version that is the same draft, so rendering them again
+    there is a safety net, not a path a submit normally takes."""
     if concept.state != ConceptState.DRAFT or concept.lock_version != base_version:
         return None  # refused or answered with the earlier version below: nothing to send
     draft = _frozen(concept, by=by, now=now, base_version=base_version, licence=licence,
